@@ -1,0 +1,77 @@
+"""The app factory, configuration and health check."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from tracker import create_app
+from tracker.config import ConfigError
+
+
+def test_production_without_secret_refuses_to_start(monkeypatch, tmp_path):
+    monkeypatch.delenv("TRACKER_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="TRACKER_SECRET_KEY"):
+        create_app({"ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+
+
+def test_production_with_short_secret_refuses_to_start(tmp_path):
+    with pytest.raises(ConfigError, match="32 characters"):
+        create_app(
+            {"ENV": "production", "SECRET_KEY": "short", "DATABASE_URL": f"sqlite:///{tmp_path}/x"}
+        )
+
+
+def test_unknown_environment_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="TRACKER_ENV"):
+        create_app({"ENV": "staging", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+
+
+def test_development_generates_a_private_secret_once(monkeypatch, tmp_path):
+    monkeypatch.delenv("TRACKER_SECRET_KEY", raising=False)
+    from tracker import config as config_module
+
+    first = config_module.build_config(tmp_path, {"ENV": "development"})
+    path = tmp_path / "secret_key"
+    assert path.exists()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    second = config_module.build_config(tmp_path, {"ENV": "development"})
+    assert first["SECRET_KEY"] == second["SECRET_KEY"]
+    assert len(first["SECRET_KEY"]) >= 32
+
+
+def test_environment_variables_configure_the_app(monkeypatch, tmp_path):
+    monkeypatch.setenv("TRACKER_MAX_UPLOAD_MB", "3")
+    monkeypatch.setenv("TRACKER_SESSION_IDLE_MINUTES", "5")
+    app = create_app({"ENV": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    assert app.config["MAX_CONTENT_LENGTH"] == 3 * 1024 * 1024
+    assert app.config["SESSION_IDLE_MINUTES"] == 5
+
+
+def test_postgresql_urls_use_psycopg3(tmp_path):
+    from tracker.config import build_config
+
+    cfg = build_config(tmp_path, {"ENV": "testing", "DATABASE_URL": "postgresql://u@h/db"})
+    assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_healthz_reports_database_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_home_requires_sign_in(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_home_shows_the_signed_in_user(client, factory, login):
+    user = factory.user(name="Amina Diallo")
+    login(user)
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "Welcome, Amina Diallo" in page.get_data(as_text=True)

@@ -1,0 +1,64 @@
+"""Litigation tracker: a shared record of strategic litigation for a network of organisations."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The only place blueprints and extensions are wired."""
+    from tracker.config import build_config
+
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_relative_config=True,
+    )
+    app.config.update(build_config(Path(app.instance_path), config))
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from tracker import security, templating
+
+    security.init_app(app)
+    templating.init_app(app)
+
+    from tracker.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from tracker import models  # noqa: F401  (every table on the metadata)
+    from tracker.extensions import babel, configure_sqlite, csrf, db, limiter, login_manager, migrate
+    from tracker.i18n import select_locale
+
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from tracker.admin import bp as admin_bp
+    from tracker.auth import bp as auth_bp
+    from tracker.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")

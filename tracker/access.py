@@ -1,0 +1,144 @@
+"""Who may see and do what. Every read of cases goes through case_filter(); roles through can().
+
+Confidentiality (DESIGN.md): public and network records are seen by every signed-in member;
+organisation records by the lead and partner organisations (and named team members);
+restricted records by the named case team only. No role bypasses this, admins included:
+administering the deployment is not a reason to read restricted litigation strategy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+
+from tracker.cases.models import Case, CaseMember, case_partners
+from tracker.types import Confidentiality, Role
+
+C = Confidentiality
+
+# The levels each export audience may receive, whoever exports.
+AUDIENCE_LEVELS: dict[Confidentiality, tuple[Confidentiality, ...]] = {
+    C.PUBLIC: (C.PUBLIC,),
+    C.NETWORK: (C.PUBLIC, C.NETWORK),
+    C.ORGANISATION: (C.PUBLIC, C.NETWORK, C.ORGANISATION),
+    C.RESTRICTED: (C.PUBLIC, C.NETWORK, C.ORGANISATION, C.RESTRICTED),
+}
+
+_ROLE_RANK = {Role.VIEWER: 0, Role.LITIGATOR: 1, Role.COORDINATOR: 2, Role.ADMIN: 3}
+
+# The role x action table: the lowest role allowed to take each action. Record-level rules
+# (is this user on the case's organisation or team?) come on top, in can_edit_case().
+ACTIONS: dict[str, Role] = {
+    "case.view": Role.VIEWER,
+    "case.create": Role.LITIGATOR,
+    "case.edit": Role.LITIGATOR,
+    "case.delete": Role.LITIGATOR,
+    "document.upload": Role.LITIGATOR,
+    "document.download": Role.VIEWER,
+    "pleading.view": Role.VIEWER,
+    "pleading.create": Role.LITIGATOR,
+    "pleading.endorse": Role.COORDINATOR,
+    "patterns.view": Role.VIEWER,
+    "opportunity.manage": Role.COORDINATOR,
+    "report.export": Role.VIEWER,
+    "import.cases": Role.LITIGATOR,
+    "api.token": Role.VIEWER,
+    "admin.users": Role.ADMIN,
+    "admin.organisations": Role.ADMIN,
+    "admin.audit": Role.ADMIN,
+    "admin.reference": Role.ADMIN,
+}
+
+
+def can(user: Any, action: str) -> bool:
+    """Whether the user's role allows the action at all (deny unknown actions and users)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    minimum = ACTIONS.get(action)
+    if minimum is None:
+        return False
+    return _ROLE_RANK[user.role] >= _ROLE_RANK[minimum]
+
+
+def _is_team(user: Any) -> ColumnElement[bool]:
+    return exists(
+        select(CaseMember.id).where(CaseMember.case_id == Case.id, CaseMember.user_id == user.id)
+    )
+
+
+def _is_organisation(user: Any) -> ColumnElement[bool]:
+    partner = exists(
+        select(case_partners.c.case_id).where(
+            case_partners.c.case_id == Case.id,
+            case_partners.c.organisation_id == user.organisation_id,
+        )
+    )
+    return or_(Case.lead_organisation_id == user.organisation_id, partner)
+
+
+def case_filter(user: Any, audience: Confidentiality | None = None) -> ColumnElement[bool]:
+    """The WHERE clause every query over cases uses: what this user (for this audience) may see.
+
+    With an audience, the result is what that audience may receive, intersected with what the
+    user may see: an export for the network never carries organisation or restricted records.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return false()
+    allowed = AUDIENCE_LEVELS[audience or C.RESTRICTED]
+    clauses: list[ColumnElement[bool]] = []
+    open_levels = [lvl for lvl in (C.PUBLIC, C.NETWORK) if lvl in allowed]
+    if open_levels:
+        clauses.append(Case.confidentiality.in_(open_levels))
+    if C.ORGANISATION in allowed:
+        clauses.append(
+            and_(
+                Case.confidentiality == C.ORGANISATION,
+                or_(_is_organisation(user), _is_team(user)),
+            )
+        )
+    if C.RESTRICTED in allowed:
+        clauses.append(and_(Case.confidentiality == C.RESTRICTED, _is_team(user)))
+    return or_(*clauses) if clauses else false()
+
+
+def visible_case_ids(user: Any, audience: Confidentiality | None = None):
+    """A subquery of the ids of visible cases, for joining from child tables."""
+    return select(Case.id).where(case_filter(user, audience))
+
+
+def is_team_member(user: Any, case: Case) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return any(member.user_id == user.id for member in case.team)
+
+
+def can_see_case(user: Any, case: Case) -> bool:
+    """In-Python twin of case_filter() for a loaded case (tests prove they agree)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    level = case.confidentiality
+    if level in (C.PUBLIC, C.NETWORK):
+        return True
+    team = is_team_member(user, case)
+    if level == C.RESTRICTED:
+        return team
+    in_org = case.lead_organisation_id == user.organisation_id or any(
+        org.id == user.organisation_id for org in case.partners
+    )
+    return in_org or team
+
+
+def can_edit_case(user: Any, case: Case) -> bool:
+    """Litigators and coordinators edit the cases of their organisation or team."""
+    if not can(user, "case.edit") or not can_see_case(user, case):
+        return False
+    in_org = case.lead_organisation_id == user.organisation_id or any(
+        org.id == user.organisation_id for org in case.partners
+    )
+    return in_org or is_team_member(user, case)
+
+
+def can_see_parties(user: Any, case: Case) -> bool:
+    """Identifying details of parties are visible only to the case team."""
+    return is_team_member(user, case)

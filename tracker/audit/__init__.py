@@ -1,0 +1,1 @@
+"""Audit trail area: the service that records changes and the admin page that browses them."""

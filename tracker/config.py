@@ -1,0 +1,129 @@
+"""Configuration: defaults, then TRACKER_* environment variables, then test overrides.
+
+Outside development and testing a missing secret key stops the app at start-up: there is no
+working fallback secret. In development the first run generates one into the instance folder.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "production", "testing")
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration cannot be used safely."""
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# name -> (default, parser). Every setting can come from TRACKER_<NAME>.
+SETTINGS: dict[str, tuple[Any, Any]] = {
+    "ENV": ("development", str),
+    "DATABASE_URL": (None, str),
+    "SECRET_KEY": (None, str),
+    "BASE_URL": ("http://127.0.0.1:5000", str),
+    "UPLOAD_DIR": (None, str),
+    "MAX_UPLOAD_MB": (25, int),
+    "RATELIMIT_STORAGE_URI": ("memory://", str),
+    "SESSION_IDLE_MINUTES": (60, int),
+    "SESSION_ABSOLUTE_HOURS": (12, int),
+    "SECURE_COOKIES": (None, _bool),
+    "DEFAULT_LOCALE": ("en", str),
+    "MAIL_SERVER": (None, str),
+    "MAIL_PORT": (587, int),
+    "MAIL_FROM": ("tracker@localhost", str),
+    "LOG_LEVEL": ("INFO", str),
+}
+
+LOCALES = ("en", "es", "fr", "pt", "ar")
+
+
+def _secret_from_instance(instance_path: Path) -> str:
+    """Read the development secret key, generating it (mode 0600) on first use."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the Flask config mapping for this process."""
+    overrides = dict(overrides or {})
+    values: dict[str, Any] = {}
+    for name, (default, parse) in SETTINGS.items():
+        raw = os.environ.get(f"TRACKER_{name}")
+        values[name] = parse(raw) if raw not in (None, "") else default
+    # Test overrides use the short names too (ENV, DATABASE_URL, ...) or Flask's own keys.
+    for name in list(overrides):
+        if name in SETTINGS:
+            values[name] = overrides.pop(name)
+
+    env = values["ENV"]
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"TRACKER_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+
+    secret = values["SECRET_KEY"]
+    if not secret:
+        if env == "production":
+            raise ConfigError(
+                "TRACKER_SECRET_KEY is not set. Generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` and set it."
+            )
+        secret = (
+            secrets.token_urlsafe(32) if env == "testing" else _secret_from_instance(instance_path)
+        )
+    elif env == "production" and len(secret) < 32:
+        raise ConfigError("TRACKER_SECRET_KEY must be at least 32 characters long.")
+
+    database_url = values["DATABASE_URL"] or f"sqlite:///{instance_path / 'tracker.sqlite3'}"
+    if database_url.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship.
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    upload_dir = values["UPLOAD_DIR"] or str(instance_path / "files")
+    secure = values["SECURE_COOKIES"]
+    if secure is None:
+        secure = env == "production"
+
+    config: dict[str, Any] = {
+        "TRACKER_ENV": env,
+        "TESTING": env == "testing",
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_RECORD_QUERIES": False,
+        "TRACKER_BASE_URL": values["BASE_URL"].rstrip("/"),
+        "UPLOAD_DIR": upload_dir,
+        "MAX_CONTENT_LENGTH": values["MAX_UPLOAD_MB"] * 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": values["RATELIMIT_STORAGE_URI"],
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SESSION_IDLE_MINUTES": values["SESSION_IDLE_MINUTES"],
+        "SESSION_ABSOLUTE_HOURS": values["SESSION_ABSOLUTE_HOURS"],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "SESSION_COOKIE_NAME": "tracker_session",
+        "REMEMBER_COOKIE_DURATION": 0,
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which has its own timeouts
+        "BABEL_DEFAULT_LOCALE": values["DEFAULT_LOCALE"],
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "LOCALES": LOCALES,
+        "MAIL_SERVER": values["MAIL_SERVER"],
+        "MAIL_PORT": values["MAIL_PORT"],
+        "MAIL_FROM": values["MAIL_FROM"],
+        "LOG_LEVEL": values["LOG_LEVEL"],
+    }
+    if env == "testing":
+        config["RATELIMIT_STORAGE_URI"] = values["RATELIMIT_STORAGE_URI"]
+    config.update(overrides)
+    return config

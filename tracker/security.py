@@ -1,0 +1,102 @@
+"""Deny-by-default login gate, session loading, safe redirects and security headers."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from flask import Flask, g, jsonify, redirect, request, session, url_for
+from flask_login import current_user
+
+from tracker.extensions import login_manager
+
+# The only endpoints an anonymous request may reach. Everything else needs a signed-in user.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "main.healthz", "static"})
+
+SESSION_TOKEN_KEY = "sid"
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Accept only a relative path on this site: one leading '/', no backslash, no scheme."""
+    if not target or not isinstance(target, str):
+        return default
+    if _CONTROL.search(target) or "\\" in target:
+        return default
+    if not target.startswith("/") or target.startswith("//"):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from tracker.auth.services import load_session
+
+    row = load_session(session.get(SESSION_TOKEN_KEY))
+    if row is None or str(row.user_id) != str(user_id):
+        return None
+    g.user_session = row
+    return row.user
+
+
+def _gate():
+    endpoint = request.endpoint
+    if endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if current_user.is_authenticated:
+        return None
+    if request.path.startswith("/api/"):
+        return None  # the API authenticates with tokens in its own before_request
+    if endpoint is None:
+        return None  # a 404 for an unknown URL says nothing about our records
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.endpoint != "static":
+        headers["Cache-Control"] = "no-store"
+    from flask import current_app
+
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def _unauthorized():
+    if request.path.startswith("/api/"):
+        return jsonify(error="unauthorized", reason="Authentication required."), 401
+    return redirect(url_for("auth.login", next=safe_next(request.full_path)))
+
+
+def init_app(app: Flask) -> None:
+    login_manager.session_protection = None  # our server-side sessions do this job
+    login_manager.unauthorized_handler(_unauthorized)
+    app.before_request(_gate)
+    app.after_request(_headers)
+    app.jinja_env.globals["safe_next"] = safe_next
