@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
+from tests.factories import Factory
 from tracker import create_app
 from tracker.extensions import db as _db
-from tests.factories import Factory
 
 TEST_DATABASE_URL = os.environ.get("TRACKER_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI") == "true"
@@ -42,6 +42,7 @@ def app(database_url, tmp_path_factory):
             "RATELIMIT_STORAGE_URI": "memory://",
             "WTF_CSRF_ENABLED": False,  # the CSRF tests switch it back on
             "SERVER_NAME": None,
+            "SQLITE_IMMEDIATE_OUTSIDE_REQUESTS": False,
         }
     )
     with app.app_context():
@@ -116,3 +117,86 @@ def csrf_enabled(app):
     app.config["WTF_CSRF_ENABLED"] = True
     yield
     app.config["WTF_CSRF_ENABLED"] = False
+
+
+# --- Browser tests -------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture()
+def live_server(app, db):
+    """The app served by werkzeug in a thread on a free 127.0.0.1 port, for the browser."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if IN_CI:
+            pytest.fail(".ci/run must install Debian's chromium; browser tests never skip in CI")
+        pytest.skip(
+            f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser, live_server):
+    """A fresh browser context (no cookies) with the live server as base URL."""
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture()
+def browser_login(page, factory):
+    def _login(user, password: str = Factory.PASSWORD):
+        page.goto("/login")
+        page.get_by_label("E-mail").fill(user.email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state("networkidle")
+
+    return _login
+
+
+SCREENSHOT_DIR = os.environ.get("TRACKER_SCREENSHOT_DIR", "screenshots")
+
+
+@pytest.fixture()
+def screenshot(page):
+    """screenshot(name) saves a full-page PNG under screenshots/ for people to look at."""
+
+    def _shot(name: str):
+        os.makedirs(SCREENSHOT_DIR, exist_ok=True)
+        path = os.path.join(SCREENSHOT_DIR, f"{name}.png")
+        page.screenshot(path=path, full_page=True)
+        return path
+
+    return _shot

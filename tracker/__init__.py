@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=os.environ.get("TRACKER_INSTANCE_PATH") or None,
         instance_relative_config=True,
     )
     app.config.update(build_config(Path(app.instance_path), config))
@@ -41,7 +43,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from tracker import models  # noqa: F401  (every table on the metadata)
-    from tracker.extensions import babel, configure_sqlite, csrf, db, limiter, login_manager, migrate
+    from tracker.extensions import (
+        babel,
+        configure_sqlite,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+    )
     from tracker.i18n import select_locale
 
     db.init_app(app)

@@ -38,7 +38,10 @@ users = click.Group("users", help="Manage user accounts.")
 @click.option("--name", default=None, help="Display name (defaults to the e-mail).")
 @click.option("--organisation", required=True, help="Organisation name (created if new).")
 @click.option(
-    "--role", type=click.Choice([r.value for r in Role]), default=Role.VIEWER.value, show_default=True
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.VIEWER.value,
+    show_default=True,
 )
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext

@@ -12,7 +12,9 @@ def select_locale() -> str | None:
     locales = current_app.config["LOCALES"]
     if getattr(current_user, "is_authenticated", False) and current_user.locale in locales:
         return current_user.locale
-    return request.accept_languages.best_match(locales) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return (
+        request.accept_languages.best_match(locales) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def text_direction(locale: str) -> str:

@@ -13,7 +13,7 @@ from tracker.extensions import login_manager
 # The only endpoints an anonymous request may reach. Everything else needs a signed-in user.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "main.healthz", "static"})
 
-SESSION_TOKEN_KEY = "sid"
+SESSION_TOKEN_KEY = "sid"  # noqa: S105 (a session key name, not a secret)
 
 CSP = "; ".join(
     [

@@ -59,7 +59,11 @@ def record_audit(
         changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
         before = {k: before.get(k) for k in sorted(changed)}
         after = {k: after.get(k) for k in sorted(changed)}
-    if user_id is None and has_request_context() and getattr(current_user, "is_authenticated", False):
+    if (
+        user_id is None
+        and has_request_context()
+        and getattr(current_user, "is_authenticated", False)
+    ):
         user_id = current_user.id
     entry = AuditEntry(
         action=action,

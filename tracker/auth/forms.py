@@ -9,9 +9,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
-    otp = StringField(
-        _l("Authentication code"), validators=[Optional(), Length(min=6, max=8)]
-    )
+    otp = StringField(_l("Authentication code"), validators=[Optional(), Length(min=6, max=8)])
     next = HiddenField()
 
 

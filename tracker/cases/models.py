@@ -198,7 +198,9 @@ class CaseMember(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    role: Mapped[TeamRole] = mapped_column(enum_type(TeamRole, "team_role"), default=TeamRole.MEMBER)
+    role: Mapped[TeamRole] = mapped_column(
+        enum_type(TeamRole, "team_role"), default=TeamRole.MEMBER
+    )
 
     case: Mapped[Case] = relationship(back_populates="team")
     user = relationship("User")
@@ -260,9 +262,7 @@ class ProceedingTreatment(db.Model):
 
     __tablename__ = "proceeding_treatments"
     __table_args__ = (
-        CheckConstraint(
-            "(provision_id IS NULL) <> (right_id IS NULL)", name="provision_xor_right"
-        ),
+        CheckConstraint("(provision_id IS NULL) <> (right_id IS NULL)", name="provision_xor_right"),
         UniqueConstraint("proceeding_id", "provision_id"),
         UniqueConstraint("proceeding_id", "right_id"),
     )
@@ -308,9 +308,7 @@ class Event(db.Model):
     """A dated entry on a case's timeline. A deadline is an event with is_deadline set."""
 
     __tablename__ = "events"
-    __table_args__ = (
-        Index("ix_events_deadlines", "is_deadline", "completed_at", "occurred_on"),
-    )
+    __table_args__ = (Index("ix_events_deadlines", "is_deadline", "completed_at", "occurred_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

@@ -16,7 +16,9 @@ def _association(name: str, other: str, other_table: str) -> Table:
     return Table(
         name,
         db.metadata,
-        Column("pleading_id", ForeignKey("model_pleadings.id", ondelete="CASCADE"), primary_key=True),
+        Column(
+            "pleading_id", ForeignKey("model_pleadings.id", ondelete="CASCADE"), primary_key=True
+        ),
         Column(other, ForeignKey(f"{other_table}.id", ondelete="CASCADE"), primary_key=True),
     )
 
@@ -54,8 +56,10 @@ class ModelPleading(db.Model):
     forums = relationship("Forum", secondary=pleading_forums)
     systems = relationship("Jurisdiction", secondary=pleading_systems)
     versions = relationship(
-        "Document", primaryjoin="Document.pleading_id == ModelPleading.id",
-        order_by="Document.version.desc()", viewonly=True,
+        "Document",
+        primaryjoin="Document.pleading_id == ModelPleading.id",
+        order_by="Document.version.desc()",
+        viewonly=True,
     )
 
 

@@ -84,9 +84,7 @@ class Instrument(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
 
     system: Mapped[Jurisdiction | None] = relationship()
-    parent: Mapped[Instrument | None] = relationship(
-        remote_side=[id], foreign_keys=[parent_id]
-    )
+    parent: Mapped[Instrument | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
     complaint_via: Mapped[Instrument | None] = relationship(
         remote_side=[id], foreign_keys=[complaint_via_id]
     )
