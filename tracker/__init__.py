@@ -64,11 +64,24 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
 
 
-def _register_blueprints(app: Flask) -> None:
-    from tracker.admin import bp as admin_bp
-    from tracker.auth import bp as auth_bp
-    from tracker.main import bp as main_bp
+BLUEPRINTS = (
+    ("main", None),
+    ("auth", None),
+    ("admin", "/admin"),
+    ("taxonomy", "/taxonomy"),
+    ("cases", "/cases"),
+    ("documents", "/documents"),
+    ("search", "/search"),
+    ("pleadings", "/pleadings"),
+    ("patterns", "/patterns"),
+    ("reports", "/reports"),
+    ("api", "/api/v1"),
+)
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+def _register_blueprints(app: Flask) -> None:
+    import importlib
+
+    for area, prefix in BLUEPRINTS:
+        module = importlib.import_module(f"tracker.{area}")
+        app.register_blueprint(module.bp, url_prefix=prefix)

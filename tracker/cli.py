@@ -104,7 +104,26 @@ def first_run_hint():
         )
 
 
+# Areas that add commands expose `commands` (a list of click commands) in these modules.
+AREA_COMMAND_MODULES = (
+    "tracker.reports.cli",  # import cases, export cases
+    "tracker.demo.cli",  # demo
+    "tracker.patterns.cli",  # opportunities refresh, alert digests
+)
+
+
 def register_commands(app: Flask) -> None:
+    import importlib
+
     app.cli.add_command(users)
     app.cli.add_command(reference)
     app.cli.add_command(first_run_hint)
+    for name in AREA_COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # that area has not landed yet
+        for command in module.commands:
+            app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""Generated demo and benchmark data (`tracker demo`)."""

@@ -1,0 +1,3 @@
+"""Views of the documents area."""
+
+from tracker.documents import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Views of the patterns area."""
+
+from tracker.patterns import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Views of the reports area."""
+
+from tracker.reports import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Views of the taxonomy area."""
+
+from tracker.taxonomy import bp  # noqa: F401
