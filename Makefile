@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := tracker
 
-.PHONY: run test test-sqlite test-postgres lint format bench venv clean
+.PHONY: run test test-postgres lint format bench venv clean i18n-extract i18n-compile
 
 venv: $(STAMP)
 
@@ -37,6 +37,20 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format tracker tests
 	$(BIN)/ruff check --fix tracker tests
+
+## Extract translatable strings into tracker/translations/messages.pot, update catalogues.
+i18n-extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o tracker/translations/messages.pot .
+	for lang in es fr pt ar; do \
+	  if [ -f tracker/translations/$$lang/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations -l $$lang; \
+	  else \
+	    $(BIN)/pybabel init -i tracker/translations/messages.pot -d tracker/translations -l $$lang; \
+	  fi; \
+	done
+
+i18n-compile: $(STAMP)
+	$(BIN)/pybabel compile -d tracker/translations --use-fuzzy || true
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

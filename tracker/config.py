@@ -117,6 +117,7 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which has its own timeouts
         "BABEL_DEFAULT_LOCALE": values["DEFAULT_LOCALE"],
         "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
         "LOCALES": LOCALES,
         "MAIL_SERVER": values["MAIL_SERVER"],
         "MAIL_PORT": values["MAIL_PORT"],

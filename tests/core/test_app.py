@@ -75,3 +75,19 @@ def test_home_shows_the_signed_in_user(client, factory, login):
     page = client.get("/")
     assert page.status_code == 200
     assert "Welcome, Amina Diallo" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("accept", "lang", "direction"),
+    [("ar", "ar", "rtl"), ("es-ES,es;q=0.9", "es", "ltr"), ("de", "en", "ltr")],
+)
+def test_language_and_direction_follow_the_browser(client, accept, lang, direction):
+    page = client.get("/login", headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert f'<html lang="{lang}" dir="{direction}">' in page
+
+
+def test_unknown_url_is_a_plain_404_page(client, factory, login):
+    login(factory.user())
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "There is nothing here." in response.get_data(as_text=True)

@@ -1,0 +1,78 @@
+"""Migrations: exactly one head, and `upgrade head` yields the schema the models describe.
+
+Runs on the database of this test session's kind: a scratch SQLite file, or a scratch
+PostgreSQL database created beside TRACKER_TEST_DATABASE_URL's (dropped afterwards).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from tracker import MIGRATIONS_DIR, create_app
+from tracker.extensions import db
+from tracker.schema import include_object
+
+TEST_DATABASE_URL = os.environ.get("TRACKER_TEST_DATABASE_URL")
+
+
+def test_exactly_one_head():
+    from alembic.config import Config
+
+    config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert len(heads) == 1, f"several Alembic heads: {heads}"
+
+
+def test_revision_files_are_date_prefixed():
+    names = [p.name for p in (MIGRATIONS_DIR / "versions").glob("*.py")]
+    assert names
+    for name in names:
+        assert name[:10].replace("-", "").isdigit(), name
+
+
+@pytest.fixture()
+def scratch_url(tmp_path):
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+        return
+    url = make_url(TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"migrations_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_upgrade_head_matches_the_models(scratch_url):
+    app = create_app({"ENV": "testing", "DATABASE_URL": scratch_url})
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS_DIR))
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn,
+                opts={
+                    "compare_type": True,
+                    "include_object": include_object,
+                    "render_as_batch": True,
+                },
+            )
+            diff = compare_metadata(context, db.metadata)
+            tables = set(inspect(conn).get_table_names())
+        db.engine.dispose()
+    assert diff == [], f"migrations and models differ: {diff}"
+    assert {t.name for t in db.metadata.sorted_tables} <= tables

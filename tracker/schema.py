@@ -1,0 +1,18 @@
+"""Schema helpers shared by Alembic's env.py and the migration tests."""
+
+from __future__ import annotations
+
+# Objects that exist in the database but are managed outside the models' metadata (for example
+# full-text search tables, triggers and generated columns created by tracker.search). Alembic's
+# autogenerate and the "migrations equal models" test both ignore them.
+UNMANAGED_TABLE_PREFIXES: tuple[str, ...] = ()
+UNMANAGED_COLUMNS: frozenset[tuple[str, str]] = frozenset()
+UNMANAGED_INDEXES: frozenset[str] = frozenset()
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    if type_ == "table" and name and name.startswith(UNMANAGED_TABLE_PREFIXES or ("\0",)):
+        return False
+    if type_ == "column" and (obj.table.name, name) in UNMANAGED_COLUMNS:
+        return False
+    return not (type_ == "index" and name in UNMANAGED_INDEXES)
