@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
 
 RTL_LOCALES = frozenset({"ar"})
@@ -10,6 +10,8 @@ RTL_LOCALES = frozenset({"ar"})
 
 def select_locale() -> str | None:
     locales = current_app.config["LOCALES"]
+    if not has_request_context():  # CLI commands and services run outside requests
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if getattr(current_user, "is_authenticated", False) and current_user.locale in locales:
         return current_user.locale
     return (
