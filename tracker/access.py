@@ -102,6 +102,24 @@ def case_filter(user: Any, audience: Confidentiality | None = None) -> ColumnEle
     return or_(*clauses) if clauses else false()
 
 
+def pleading_filter(user: Any) -> ColumnElement[bool]:
+    """The WHERE clause every query over model pleadings uses (library, suggestions, counts).
+
+    public / network: every member; organisation: members of the pleading's organisation;
+    restricted: the person who uploaded it only (a library item has no case team).
+    """
+    from tracker.pleadings.models import ModelPleading
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return false()
+    level = ModelPleading.confidentiality
+    return or_(
+        level.in_((C.PUBLIC, C.NETWORK)),
+        and_(level == C.ORGANISATION, ModelPleading.organisation_id == user.organisation_id),
+        and_(level == C.RESTRICTED, ModelPleading.created_by_id == user.id),
+    )
+
+
 def visible_case_ids(user: Any, audience: Confidentiality | None = None):
     """A subquery of the ids of visible cases, for joining from child tables."""
     return select(Case.id).where(case_filter(user, audience))

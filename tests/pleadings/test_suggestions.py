@@ -1,0 +1,128 @@
+"""Suggestions for a case: ranking on a fixed library, reasons in words, confidentiality."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.pleadings.conftest import add_pleading
+from tracker.pleadings import suggestions as scoring
+from tracker.pleadings.services import suggest_pleadings
+
+
+def titles(suggestions):
+    return [s.pleading.title for s in suggestions]
+
+
+def test_the_pleading_matching_rights_forum_and_language_ranks_first(app, library):
+    with app.test_request_context():
+        result = suggest_pleadings(library.user, library.case, limit=10)
+    assert titles(result)[0] == library.best.title
+    assert library.unrelated.title not in titles(result)  # shares nothing: not suggested at all
+
+
+def test_a_crosswalk_match_counts(app, library):
+    """The pleading tagged only with ECHR:5 matches the case tagged with the right liberty."""
+    with app.test_request_context():
+        result = suggest_pleadings(library.user, library.case, limit=10)
+    by_title = {s.pleading.title: s for s in result}
+    assert library.crosswalk.title in by_title
+    assert any("Liberty" in reason for reason in by_title[library.crosswalk.title].reasons)
+
+
+def test_the_reasons_name_the_right_the_forum_and_the_track_record(app, library):
+    with app.test_request_context():
+        best = suggest_pleadings(library.user, library.case)[0]
+    why = "; ".join(best.reasons)
+    assert "same rights: Liberty, Non-refoulement" in why
+    assert "same forum: European Court of Human Rights" in why
+    assert "used in 3 cases, 2 won" in why  # the restricted win is not counted for this user
+    assert "language: French" in why
+
+
+def test_the_case_team_counts_the_restricted_case_too(app, library):
+    with app.test_request_context():
+        best = suggest_pleadings(library.teammate, library.case)[0]
+    assert "used in 4 cases, 3 won" in "; ".join(best.reasons)
+
+
+def test_an_other_organisations_pleading_is_never_suggested(app, library):
+    with app.test_request_context():
+        mine = suggest_pleadings(library.user, library.case, limit=50)
+    assert library.foreign_org.title not in titles(mine)
+
+
+def test_a_restricted_pleading_is_suggested_to_its_uploader_only(app, library, factory):
+    colleague = factory.user("litigator", organisation=library.org)
+    with app.test_request_context():
+        add_pleading(
+            colleague,
+            title="My private detention notes",
+            language="fr",
+            summary="Immigration detention pending removal to Sudan.",
+            rights=["liberty"],
+            confidentiality="restricted",
+        )
+        assert "My private detention notes" in titles(
+            suggest_pleadings(colleague, library.case, limit=50)
+        )
+        assert "My private detention notes" not in titles(
+            suggest_pleadings(library.user, library.case, limit=50)
+        )
+
+
+def test_endorsement_boosts_and_says_so(app, library, db):
+    from tracker.types import utcnow
+
+    with app.test_request_context():
+        before = {s.pleading.id: s.score for s in suggest_pleadings(library.user, library.case)}
+        library.crosswalk.endorsed_at = utcnow()
+        db.session.commit()
+        after = {s.pleading.id: s for s in suggest_pleadings(library.user, library.case)}
+    boosted = after[library.crosswalk.id]
+    assert boosted.score == pytest.approx(before[library.crosswalk.id] + scoring.ENDORSED_BOOST)
+    assert "endorsed by the network" in boosted.reasons
+
+
+def test_text_similarity_alone_can_suggest(app, library, factory):
+    with app.test_request_context():
+        add_pleading(
+            library.user,
+            title="Sudan removals",
+            language="en",
+            summary="Removal of asylum seekers to Sudan and their detention pending removal.",
+        )
+        result = {s.pleading.title: s for s in suggest_pleadings(library.user, library.case, 10)}
+    assert "Sudan removals" in result
+    assert any(reason.startswith("similar text") for reason in result["Sudan removals"].reasons)
+
+
+def test_no_suggestions_for_a_case_the_user_cannot_see(app, library, factory):
+    outsider = factory.user("litigator")
+    with app.test_request_context():
+        assert suggest_pleadings(outsider, library.restricted_case) == []
+
+
+def test_tfidf_cosine_is_one_for_identical_text_and_zero_for_disjoint():
+    sims = scoring._tfidf_cosines(
+        "detention of asylum seekers", {1: "detention of asylum seekers", 2: "school fees"}
+    )
+    assert sims[1] == pytest.approx(1.0)
+    assert 2 not in sims
+
+
+def test_suggestions_page_shows_reasons_and_hides_what_the_user_cannot_see(client, login, library):
+    login(library.user)
+    response = client.get(f"/pleadings/suggest?case={library.case.id}")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert library.best.title in body
+    assert "same forum: European Court of Human Rights" in body
+    assert "used in 3 cases, 2 won" in body
+    assert library.foreign_org.title not in body
+    assert library.unrelated.title not in body
+
+
+def test_suggestions_page_for_an_invisible_case_is_404(client, login, library, factory):
+    login(factory.user("litigator"))
+    assert client.get(f"/pleadings/suggest?case={library.restricted_case.id}").status_code == 404
+    assert client.get("/pleadings/suggest?case=abc").status_code == 404

@@ -1,0 +1,173 @@
+"""Forms of the pleadings library: upload, edit, new version, confirmations, draft.
+
+The forms check shape (types, lengths, choices); the services check meaning (codes exist,
+the file is safe and of an allowed type, a template's placeholders are allowed).
+"""
+
+from __future__ import annotations
+
+from babel import Locale
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from tracker.documents.models import DocumentKind
+from tracker.types import Confidentiality
+
+# The kinds a library item can be (a judgment or evidence is not a model pleading).
+PLEADING_KINDS = {
+    DocumentKind.COMPLAINT: _l("Complaint"),
+    DocumentKind.BRIEF: _l("Brief"),
+    DocumentKind.AMICUS: _l("Amicus brief"),
+    DocumentKind.SUBMISSION: _l("Submission to a treaty body"),
+    DocumentKind.TEMPLATE: _l("Template (DOCX with placeholders)"),
+    DocumentKind.OTHER: _l("Other"),
+}
+
+CONFIDENTIALITY_CHOICES = {
+    Confidentiality.PUBLIC: _l("Public (anyone with an account)"),
+    Confidentiality.NETWORK: _l("Network (all members of the network)"),
+    Confidentiality.ORGANISATION: _l("Organisation (members of your organisation)"),
+    Confidentiality.RESTRICTED: _l("Restricted (only you)"),
+}
+CONFIDENTIALITY_SHORT = {
+    Confidentiality.PUBLIC: _l("Public"),
+    Confidentiality.NETWORK: _l("Network"),
+    Confidentiality.ORGANISATION: _l("Organisation"),
+    Confidentiality.RESTRICTED: _l("Restricted"),
+}
+
+# ISO 639-1 codes of the languages pleadings are written in across the network.
+LANGUAGES = (
+    "en", "es", "fr", "pt", "ar", "de", "it", "el", "nl", "pl", "ru", "tr", "uk", "hu",
+    "ro", "bg", "hr", "fa", "ps", "so", "ti", "am", "sw", "zh", "hi", "ur", "bn",
+)  # fmt: skip
+
+
+def language_name(code: str | None) -> str:
+    """The language's name in the reader's locale ("French", "francés"), else the code."""
+    if not code:
+        return ""
+    try:
+        name = Locale.parse(code).get_display_name(str(get_locale() or "en"))
+    except (ValueError, TypeError):
+        return code
+    return name or code
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return sorted(((c, language_name(c)) for c in LANGUAGES), key=lambda x: x[1].lower())
+
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(key.value, label) for key, label in labels.items()]
+
+
+def select_choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class PleadingForm(FlaskForm):
+    """Metadata of a model pleading (edit); the upload form adds the file."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    kind = SelectField(_l("Kind"), choices=_choices(PLEADING_KINDS), validators=[InputRequired()])
+    language = SelectField(_l("Language"), choices=[], validators=[InputRequired()])
+    summary = TextAreaField(
+        _l("Summary of its arguments"),
+        validators=[DataRequired(), Length(max=20000)],
+        description=_l("What it argues and how; this text is searched and used for suggestions."),
+    )
+    usage_notes = TextAreaField(
+        _l("Usage notes"),
+        validators=[Optional(), Length(max=20000)],
+        description=_l("When it fits, what to adapt, pitfalls met when it was used."),
+    )
+    rights = SelectMultipleField(
+        _l("Rights"),
+        choices=[],
+        validators=[Optional()],
+        render_kw={"size": 8},
+        description=_l("Hold Ctrl (Cmd on a Mac) to choose several."),
+    )
+    provisions = StringField(
+        _l("Provisions"),
+        validators=[Optional(), Length(max=4000)],
+        description=_l("Codes separated by “;” (e.g. ECHR:5; ICCPR:9)."),
+    )
+    forums = SelectMultipleField(
+        _l("Forums"),
+        choices=[],
+        validators=[Optional()],
+        render_kw={"size": 6},
+        description=_l("Hold Ctrl (Cmd on a Mac) to choose several."),
+    )
+    systems = SelectMultipleField(
+        _l("Regional or UN systems"),
+        choices=[],
+        validators=[Optional()],
+        render_kw={"size": 5},
+    )
+    confidentiality = SelectField(
+        _l("Who may see it"),
+        choices=_choices(CONFIDENTIALITY_CHOICES),
+        default=Confidentiality.NETWORK.value,
+        validators=[InputRequired()],
+    )
+    is_template = BooleanField(
+        _l("This is a template with placeholders (DOCX) from which drafts can be started")
+    )
+
+
+class PleadingUploadForm(PleadingForm):
+    file = FileField(
+        _l("File"),
+        validators=[FileRequired(message=_l("Choose the file to upload."))],
+        description=_l("PDF, Word (DOCX), OpenDocument (ODT) or plain text (UTF-8)."),
+    )
+
+
+class VersionForm(FlaskForm):
+    file = FileField(
+        _l("New version"),
+        validators=[FileRequired(message=_l("Choose the file to upload."))],
+        description=_l("The earlier versions are kept."),
+    )
+    note = StringField(_l("What changed"), validators=[Optional(), Length(max=500)])
+
+
+class ConfirmForm(FlaskForm):
+    """A POST with only a CSRF token (delete, endorse, unlink)."""
+
+
+class EndorseForm(FlaskForm):
+    endorse = HiddenField(validators=[InputRequired()])
+
+
+class UseForm(FlaskForm):
+    case_id = IntegerField(
+        _l("Case number"),
+        validators=[InputRequired(), NumberRange(min=1)],
+    )
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+    next = HiddenField()
+
+
+class DraftForm(FlaskForm):
+    case_id = IntegerField(
+        _l("Case number"),
+        validators=[InputRequired(), NumberRange(min=1)],
+    )
+    full_names = BooleanField(_l("Use the parties' full names (case team only)"))
