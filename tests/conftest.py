@@ -83,6 +83,18 @@ def db(app) -> Iterator:
         _empty_tables()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate limits (login throttling) start from zero in every test, like the tables."""
+    import contextlib
+
+    from tracker.extensions import limiter
+
+    yield
+    with contextlib.suppress(AttributeError):  # no app has initialised the limiter yet
+        limiter.reset()
+
+
 @pytest.fixture()
 def client(app, db):
     return app.test_client()
@@ -103,13 +115,25 @@ def login(client, factory):
     """login(user) signs the test client in through the real form and returns the response."""
 
     def _login(user, password: str = Factory.PASSWORD, *, follow: bool = False):
-        return client.post(
-            "/login",
-            data={"email": user.email, "password": password},
-            follow_redirects=follow,
-        )
+        data = {"email": user.email, "password": password}
+        if user.totp_enabled_at is not None:  # admins always: send the current TOTP code
+            data["otp"] = fresh_totp_code(user)
+        return client.post("/login", data=data, follow_redirects=follow)
 
     return _login
+
+
+def fresh_totp_code(user) -> str:
+    """The user's current TOTP code, usable even if this test already signed in with it."""
+    import time
+
+    import pyotp
+
+    from tracker.auth.throttle import forget_totp_step
+
+    step = int(time.time() // 30)
+    forget_totp_step(user.id, step)
+    return pyotp.TOTP(user.totp_secret).at(step * 30)
 
 
 @pytest.fixture()
@@ -180,6 +204,8 @@ def browser_login(page, factory):
         page.goto("/login")
         page.get_by_label("E-mail").fill(user.email)
         page.get_by_label("Password").fill(password)
+        if user.totp_enabled_at is not None:
+            page.get_by_label("Authentication code").fill(fresh_totp_code(user))
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_load_state("networkidle")
 

@@ -63,6 +63,15 @@ class Factory:
     ) -> User:
         n = next(_counter)
         org = organisation or self.organisation()
+        if Role(role) == Role.ADMIN and "totp_secret" not in kw:
+            # Admins must use a second factor (tracker.security's gate); the `login` and
+            # `browser_login` fixtures send the code. Pass totp_secret=None to go without.
+            import pyotp
+
+            from tracker.types import utcnow
+
+            kw["totp_secret"] = pyotp.random_base32()
+            kw.setdefault("totp_enabled_at", utcnow())
         user = User(
             email=email or f"user{n}@example.org",
             name=kw.pop("name", f"User {n}"),

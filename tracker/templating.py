@@ -35,6 +35,11 @@ ADMIN_LINKS = [
     ("admin.audit", _l("Audit trail"), "admin.audit"),
 ]
 
+# Links in the user menu (every signed-in user).
+USER_LINKS = [
+    ("auth.account", _l("My account"), None),
+]
+
 
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -49,6 +54,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         nav_items=lambda: _visible(NAV),
         admin_links=lambda: _visible(ADMIN_LINKS),
+        user_links=lambda: _visible(USER_LINKS),
         role_label=lambda role: ROLE_LABELS.get(role, role),
         current_locale=lambda: str(get_locale() or "en"),
         text_direction=text_direction,

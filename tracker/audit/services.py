@@ -51,6 +51,8 @@ def record_audit(
     user_id: int | None = None,
 ) -> AuditEntry:
     """Add an audit entry to the session (flushed with the rest of the unit of work)."""
+    if entity is not None and hasattr(entity, "_get_current_object"):
+        entity = entity._get_current_object()  # e.g. current_user, a werkzeug LocalProxy
     if entity is not None:
         entity_type = entity_type or type(entity).__tablename__
         entity_id = entity_id if entity_id is not None else getattr(entity, "id", None)
