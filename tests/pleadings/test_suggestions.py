@@ -26,7 +26,7 @@ def test_a_crosswalk_match_counts(app, library):
         result = suggest_pleadings(library.user, library.case, limit=10)
     by_title = {s.pleading.title: s for s in result}
     assert library.crosswalk.title in by_title
-    assert any("Liberty" in reason for reason in by_title[library.crosswalk.title].reasons)
+    assert "same right: Liberty (via ECHR:5)" in by_title[library.crosswalk.title].reasons
 
 
 def test_the_reasons_name_the_right_the_forum_and_the_track_record(app, library):

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from tracker.pleadings import services as svc
 from tracker.pleadings.drafts import PLACEHOLDERS, TemplateProblem, draft_context, render_draft
 from tracker.pleadings.forms import (
     CONFIDENTIALITY_SHORT,
+    LANGUAGES,
     PLEADING_KINDS,
     ConfirmForm,
     DraftForm,
@@ -152,6 +154,9 @@ def index():
 @require("pleading.create")
 def create():
     form = _with_choices(PleadingUploadForm())
+    if request.method == "GET":
+        locale = str(get_locale() or "en").split("_")[0]
+        form.language.data = locale if locale in LANGUAGES else "en"
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():

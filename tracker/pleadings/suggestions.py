@@ -117,6 +117,12 @@ def _right_ids(rights: Any, provisions: Any) -> dict[int, str]:
     return ids
 
 
+def _via(name: str, right_id: int, provisions: Any) -> str:
+    """ "Liberty (via ECHR:5)": the right reached through the pleading's provisions."""
+    codes = sorted(p.code for p in provisions if any(r.id == right_id for r in p.rights))
+    return _("%(right)s (via %(codes)s)", right=name, codes=", ".join(codes))
+
+
 def _forum_systems(forums: Any) -> dict[int, str]:
     systems: dict[int, str] = {}
     for forum in forums:
@@ -214,7 +220,12 @@ def suggest_pleadings(user: Any, case: Case, limit: int = 5) -> list[Suggestion]
             relevance += WEIGHT_PROVISION * len(shared_provisions)
             reasons.append(_("same provision: %(codes)s", codes=", ".join(shared_provisions)))
         pleading_rights = _right_ids(pleading.rights, pleading.provisions)
-        shared_rights = sorted(name for rid, name in case_rights.items() if rid in pleading_rights)
+        direct = {r.id for r in pleading.rights}
+        shared_rights = sorted(
+            name if rid in direct else _via(name, rid, pleading.provisions)
+            for rid, name in case_rights.items()
+            if rid in pleading_rights
+        )
         if shared_rights:
             relevance += WEIGHT_RIGHT * len(shared_rights)
             reasons.append(
