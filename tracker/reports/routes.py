@@ -1,3 +1,260 @@
-"""Views of the reports area."""
+"""Views of the reports area: the network report (HTML and PDF), exports and the CSV import.
 
-from tracker.reports import bp  # noqa: F401
+Thin: parse the filters and audience, call exports/services/importer, render or stream.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField
+
+from tracker.access import can
+from tracker.cases.filters import CaseFilters, FilterError, parse_filters
+from tracker.cases.models import Outcome, Status
+from tracker.extensions import db
+from tracker.reports import bp
+from tracker.reports.columns import AUDIENCES
+from tracker.reports.exports import FORMATS, KINDS, Export, stream_file_and_delete
+from tracker.reports.importer import ImportNotAllowed, import_cases
+from tracker.reports.services import Period, build_report
+from tracker.taxonomy.models import Forum, Jurisdiction, JurisdictionKind, Right
+from tracker.types import Confidentiality
+
+AUDIENCE_LABELS = {
+    Confidentiality.PUBLIC: _l("Public: anyone (public records only)"),
+    Confidentiality.NETWORK: _l("Network: all members (public and network records)"),
+    Confidentiality.ORGANISATION: _l(
+        "My organisation (adds my organisation's records; never restricted ones)"
+    ),
+}
+MIME = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class ImportForm(FlaskForm):
+    cases_file = FileField(_l("Cases file (CSV)"), validators=[FileRequired()])
+    proceedings_file = FileField(_l("Proceedings file (CSV, optional)"))
+    dry_run = BooleanField(_l("Dry run: check and show what would change, write nothing"))
+
+
+def _require(action: str) -> None:
+    if not can(current_user, action):
+        abort(403)
+
+
+def _audience(errors: dict[str, str]) -> Confidentiality:
+    raw = request.args.get("audience", Confidentiality.NETWORK.value)
+    try:
+        audience = Confidentiality(raw)
+    except ValueError:
+        audience = None
+    if audience not in AUDIENCES:
+        errors["audience"] = _("Choose public, network or organisation.")
+        return Confidentiality.NETWORK
+    return audience
+
+
+def _period(errors: dict[str, str]) -> Period:
+    out = Period()
+    for name in ("period_from", "period_to"):
+        raw = (request.args.get(name) or "").strip()
+        if raw:
+            try:
+                setattr(out, "start" if name == "period_from" else "end", date.fromisoformat(raw))
+            except ValueError:
+                errors[name] = _("Use a date like 2024-03-31.")
+    if out.start and out.end and out.start > out.end:
+        errors["period_to"] = _("The end date is before the start date.")
+    return out
+
+
+def _parse() -> tuple[CaseFilters, Confidentiality, Period, dict[str, str]]:
+    errors: dict[str, str] = {}
+    try:
+        filters = parse_filters(request.args)
+    except FilterError as exc:
+        errors.update(exc.errors)
+        filters = CaseFilters()
+    audience = _audience(errors)
+    period = _period(errors)
+    return filters, audience, period, errors
+
+
+def _choices():
+    ex = db.session.execute
+    return {
+        "rights": ex(select(Right.code, Right.name).order_by(Right.position, Right.name)).all(),
+        "jurisdictions": ex(
+            select(Jurisdiction.code, Jurisdiction.name)
+            .where(Jurisdiction.kind == JurisdictionKind.STATE)
+            .order_by(Jurisdiction.name)
+        ).all(),
+        "forums": ex(select(Forum.code, Forum.name).order_by(Forum.name)).all(),
+        "statuses": [(s.value, s.value.replace("_", " ")) for s in Status],
+        "outcomes": [(o.value, o.value.replace("_", " ")) for o in Outcome],
+        "audiences": [(a.value, AUDIENCE_LABELS[a]) for a in AUDIENCES],
+    }
+
+
+def _query_args(**changes) -> dict[str, list[str]]:
+    args = MultiDict(request.args)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args.setlist(key, [value])
+    return args.to_dict(flat=False)
+
+
+@bp.route("/")
+def index():
+    _require("report.export")
+    filters, audience, period, errors = _parse()
+    report = None
+    if not errors:
+        report = build_report(user=current_user, audience=audience, filters=filters, period=period)
+    return (
+        render_template(
+            "reports/index.html",
+            report=report,
+            errors=errors,
+            choices=_choices(),
+            args=request.args,
+            audience=audience,
+            audience_label=AUDIENCE_LABELS[audience],
+            export_url=lambda **kw: url_for("reports.export", **_query_args(**kw)),
+            pdf_url=url_for("reports.pdf", **_query_args()),
+            today=date.today(),
+        ),
+        400 if errors else 200,
+    )
+
+
+def _static_fetcher(url: str, *args, **kwargs):
+    """WeasyPrint may read our static files and nothing else: no network, no file system."""
+    prefix = "tracker-static:/"
+    if not url.startswith(prefix):
+        raise ValueError(f"refused to fetch {url!r}")
+    static = Path(current_app.static_folder).resolve()
+    path = (static / url[len(prefix) :]).resolve()
+    if static not in path.parents or not path.is_file():
+        raise ValueError(f"refused to fetch {url!r}")
+    mime = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}.get(
+        path.suffix, "application/octet-stream"
+    )
+    return {"string": path.read_bytes(), "mime_type": mime, "redirected_url": url}
+
+
+def render_pdf(html: str) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url="tracker-static:/", url_fetcher=_static_fetcher).write_pdf()
+
+
+@bp.route("/report.pdf")
+def pdf():
+    _require("report.export")
+    filters, audience, period, errors = _parse()
+    if errors:
+        abort(400)
+    report = build_report(user=current_user, audience=audience, filters=filters, period=period)
+    html = render_template(
+        "reports/report_pdf.html",
+        report=report,
+        audience_label=AUDIENCE_LABELS[audience],
+        today=date.today(),
+    )
+    name = f"report-{audience.value}-{date.today().isoformat()}.pdf"
+    return Response(
+        render_pdf(html),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/export")
+def export():
+    _require("report.export")
+    filters, audience, _period_unused, errors = _parse()
+    fmt = request.args.get("format", "csv")
+    kind = request.args.get("kind", "cases")
+    if fmt not in FORMATS:
+        errors["format"] = _("Choose csv, xlsx or json.")
+    if kind not in KINDS:
+        errors["kind"] = _("Choose cases or proceedings.")
+    if errors:
+        return (
+            render_template(
+                "reports/index.html",
+                report=None,
+                errors=errors,
+                choices=_choices(),
+                args=request.args,
+                audience=audience,
+                audience_label=AUDIENCE_LABELS[audience],
+                export_url=lambda **kw: url_for("reports.export", **_query_args(**kw)),
+                pdf_url=url_for("reports.pdf", **_query_args()),
+                today=date.today(),
+            ),
+            400,
+        )
+    job = Export(
+        user=current_user._get_current_object(), audience=audience, filters=filters, kind=kind
+    )
+    headers = {"Content-Disposition": f'attachment; filename="{job.filename(fmt)}"'}
+    if fmt == "xlsx":
+        path = job.xlsx_tempfile()
+        return Response(stream_file_and_delete(path), mimetype=MIME[fmt], headers=headers)
+    chunks = job.csv_chunks() if fmt == "csv" else job.json_chunks()
+    body = stream_with_context(chunk.encode("utf-8") for chunk in chunks)
+    return Response(body, mimetype=MIME[fmt], headers=headers)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_view():
+    _require("import.cases")
+    form = ImportForm()
+    result = None
+    if form.validate_on_submit():
+        cases_data = form.cases_file.data.read()
+        procs = form.proceedings_file.data
+        procs_data = procs.read() if procs and getattr(procs, "filename", "") else None
+        try:
+            result = import_cases(
+                actor=current_user._get_current_object(),
+                cases_data=cases_data,
+                proceedings_data=procs_data,
+                dry_run=form.dry_run.data,
+            )
+        except ImportNotAllowed:
+            abort(403)
+        if result.ok and not result.dry_run:
+            db.session.commit()
+        else:
+            db.session.rollback()
+    status = 400 if (form.errors or (result is not None and not result.ok)) else 200
+    return (
+        render_template("reports/import.html", form=form, result=result),
+        status,
+    )

@@ -1,0 +1,164 @@
+"""Exports: audience redaction, formula neutralising (CSV and XLSX), formats, permissions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.reports.helpers import C, make_world
+from tracker.reports.columns import neutralise, unneutralise
+
+
+@pytest.fixture()
+def world(factory, db):
+    return make_world(factory, db)
+
+
+def _csv(response) -> tuple[str, list[dict[str, str]]]:
+    text = response.get_data(as_text=True)
+    first, rest = text.split("\r\n", 1)
+    return first, list(csv.DictReader(io.StringIO(rest)))
+
+
+EXPECTED = {
+    "public": {C.PUBLIC},
+    "network": {C.PUBLIC, C.NETWORK},
+    "organisation": {C.PUBLIC, C.NETWORK, C.ORGANISATION},
+}
+
+
+@pytest.mark.parametrize("audience", ["public", "network", "organisation"])
+def test_export_contains_only_what_the_audience_may_see(client, login, world, audience):
+    login(world.user)  # this user can see all four cases, the restricted one included
+    response = client.get(f"/reports/export?format=csv&audience={audience}")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    header, rows = _csv(response)
+    assert f"audience: {audience}" in header
+    titles = {r["title"] for r in rows}
+    assert titles == {world.cases[level].title for level in EXPECTED[audience]}
+    text = response.get_data(as_text=True)
+    assert "FULLNAME" not in text and "address known" not in text
+    assert "Restricted case" not in text
+    if audience == "public":
+        assert "SECRET-AIM" not in text and "SECRET-ARGS" not in text
+        assert "strategic_aim" not in rows[0]
+    else:
+        assert any(r["strategic_aim"].startswith("SECRET-AIM") for r in rows)
+
+
+@pytest.mark.parametrize("audience", ["public", "network", "organisation"])
+def test_every_format_respects_the_audience(client, login, world, audience):
+    login(world.user)
+    js = client.get(f"/reports/export?format=json&audience={audience}")
+    doc = json.loads(js.get_data(as_text=True))
+    assert doc["audience"] == audience
+    assert {c["title"] for c in doc["cases"]} == {
+        world.cases[level].title for level in EXPECTED[audience]
+    }
+    assert "FULLNAME" not in js.get_data(as_text=True)
+    procs = client.get(f"/reports/export?format=csv&kind=proceedings&audience={audience}")
+    _h, rows = _csv(procs)
+    assert {r["reference"] for r in rows} == {f"123/{level.value}" for level in EXPECTED[audience]}
+    if audience == "public":
+        assert "NOTE-" not in procs.get_data(as_text=True)
+    xlsx = client.get(f"/reports/export?format=xlsx&audience={audience}")
+    wb = load_workbook(io.BytesIO(xlsx.data))
+    assert wb.sheetnames == ["About", "Cases", "Proceedings"]
+    about = {r[0].value: r[1].value for r in wb["About"].iter_rows(min_row=2) if len(r) > 1}
+    assert about["audience"] == audience
+    titles = {r[4].value for r in wb["Cases"].iter_rows(min_row=2)}
+    assert titles == {world.cases[level].title for level in EXPECTED[audience]}
+    cells = " ".join(str(c.value) for ws in wb for row in ws.iter_rows() for c in row)
+    assert "FULLNAME" not in cells and "Restricted case" not in cells
+
+
+def test_export_rows_carry_labels_urls_and_joined_codes(client, login, world, app):
+    login(world.user)
+    _h, rows = _csv(client.get("/reports/export?format=csv&audience=network"))
+    row = next(r for r in rows if r["reference"] == "REF-public")
+    case = world.cases[C.PUBLIC]
+    assert row["url"] == f"{app.config['TRACKER_BASE_URL']}/cases/{case.id}"
+    assert row["rights"] == "liberty;non-refoulement"
+    assert row["rights_labels"] == "Liberty and freedom from arbitrary detention; Non-refoulement"
+    assert row["provisions"] == "ECHR:3;ECHR:5"
+    assert row["partners"] == "Frontier Law Centre"
+    assert row["parties"] == "claimant: A.B.-public"
+    assert row["jurisdiction"] == "GR" and row["jurisdiction_label"] == "Greece"
+
+
+def test_export_uses_the_case_list_filters(client, login, world):
+    login(world.user)
+    _h, rows = _csv(client.get("/reports/export?format=csv&audience=organisation&organisation=" + str(world.other.id)))
+    assert {r["reference"] for r in rows} == {"REF-public", "REF-network"}
+    bad = client.get("/reports/export?format=csv&right=no-such-right")
+    assert bad.status_code == 400
+    assert "Unknown code" in bad.get_data(as_text=True)
+    assert client.get("/reports/export?format=pdf").status_code == 400
+    assert client.get("/reports/export?format=csv&audience=restricted").status_code == 400
+
+
+def test_export_needs_a_signed_in_user(client, world):
+    response = client.get("/reports/export?format=csv")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+cmd|' /C calc'!A0", "@SUM(1+1)", "\t=1", "-2+3", "\r=1"]
+
+
+def test_formula_cells_are_neutralised_in_csv_and_xlsx(client, login, factory, db):
+    user = factory.user()
+    for title in FORMULAS:
+        factory.case(organisation=user.organisation, title=title, summary="=1+1")
+    login(user)
+    _h, rows = _csv(client.get("/reports/export?format=csv&audience=network"))
+    assert sorted(r["title"] for r in rows) == sorted("'" + t for t in FORMULAS)
+    assert all(r["summary"] == "'=1+1" for r in rows)
+    wb = load_workbook(io.BytesIO(client.get("/reports/export?format=xlsx&audience=network").data))
+    ws = wb["Cases"]
+    header = [c.value for c in ws[1]]
+    title_col = header.index("title")
+    seen = []
+    for row in ws.iter_rows(min_row=2):
+        cell = row[title_col]
+        assert cell.data_type == "s"
+        assert cell.value.startswith("'")
+        seen.append(cell.value[1:])
+        for other in row:
+            # every cell is text (or empty), never a formula
+            assert other.value is None or other.data_type == "s"
+    assert sorted(seen) == sorted(FORMULAS)
+
+
+@pytest.mark.parametrize(
+    "value", ["=1", "+1", "-1", "@a", "\tx", "\rx", "'=1", "''+x", "plain", "", "'quoted"]
+)
+def test_neutralise_round_trips(value):
+    assert unneutralise(neutralise(value)) == value
+    out = neutralise(value)
+    assert not out.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_cli_export_writes_every_format(runner, world, tmp_path):
+    for fmt in ("csv", "json", "xlsx"):
+        out = tmp_path / f"cases.{fmt}"
+        result = runner.invoke(
+            args=["export", "cases", "--format", fmt, "--audience", "public", "--output", str(out)]
+        )
+        assert result.exit_code == 0, result.output
+        assert out.exists() and out.stat().st_size > 0
+    text = (tmp_path / "cases.csv").read_text(encoding="utf-8")
+    assert "Public case" in text and "Network case" not in text
+    # Without --as-user the command line sees what any member sees: never organisation cases.
+    result = runner.invoke(args=["export", "cases", "--format", "csv", "--audience", "organisation"])
+    assert "Network case" in result.output and "Organisation case" not in result.output
+    result = runner.invoke(
+        args=["export", "cases", "--audience", "organisation", "--as-user", world.user.email]
+    )
+    assert "Organisation case" in result.output and "Restricted case" not in result.output
+    bad = runner.invoke(args=["export", "cases", "--right", "nope"])
+    assert bad.exit_code != 0 and "Unknown code" in bad.output
