@@ -4,6 +4,13 @@ Every list, facet count, export, pattern and API call takes the same parameters 
 provision, instrument, jurisdiction, forum, status, outcome, filed_from, filed_to,
 organisation), so every view can be bookmarked and exported. Multi-valued parameters repeat
 (`?right=liberty&right=health`) or use `;` (`?right=liberty;health`).
+
+A right matches its children, the provisions that the crosswalk maps to it, and treatments of
+either recorded in a proceeding (the counting rule of tracker/patterns/rules.py). Two
+proceeding-level parameters let the patterns pages link every number to the cases behind it:
+`result` (won | lost | decided: a proceeding within the forum/period filters with that result,
+"won" meaning won on the filtered right) and `treatment` (upheld | rejected | not_reached: a
+proceeding that treated the filtered provision, or else right, so).
 """
 
 from __future__ import annotations
@@ -21,9 +28,9 @@ from tracker.cases.models import (
     Outcome,
     Proceeding,
     Status,
+    Treatment,
     case_partners,
     case_provisions,
-    case_rights,
 )
 from tracker.extensions import db
 from tracker.taxonomy.models import Forum, Instrument, Jurisdiction, Provision, Right
@@ -61,6 +68,8 @@ class CaseFilters:
     organisation: tuple[str, ...] = ()  # organisation ids, lead or partner
     filed_from: date | None = None
     filed_to: date | None = None
+    result: str = ""  # won | lost | decided (proceeding level; see tracker/patterns/rules.py)
+    treatment: str = ""  # upheld | rejected | not_reached (proceeding level)
     # Resolved ids, filled by parse() after checking every code exists.
     _ids: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
 
@@ -80,6 +89,10 @@ class CaseFilters:
             args.add("filed_from", self.filed_from.isoformat())
         if self.filed_to:
             args.add("filed_to", self.filed_to.isoformat())
+        if self.result:
+            args.add("result", self.result)
+        if self.treatment:
+            args.add("treatment", self.treatment)
         return args
 
     def with_values(self, **changes: Any) -> CaseFilters:
@@ -145,6 +158,14 @@ def parse_filters(args: MultiDict | dict[str, Any]) -> CaseFilters:
     filed_to = _date("filed_to", args.get("filed_to"), errors)
     if filed_from and filed_to and filed_from > filed_to:
         errors["filed_to"] = str(_l("The end date is before the start date."))
+    from tracker.patterns.rules import RESULTS
+
+    result = (args.get("result") or "").strip()
+    if result and result not in RESULTS:
+        errors["result"] = str(_l("Unknown value: %(values)s", values=result))
+    treatment = (args.get("treatment") or "").strip()
+    if treatment and treatment not in {t.value for t in Treatment}:
+        errors["treatment"] = str(_l("Unknown value: %(values)s", values=treatment))
 
     ids = {
         "right": _resolve(Right, Right.code, values["right"], "right", errors),
@@ -159,7 +180,15 @@ def parse_filters(args: MultiDict | dict[str, Any]) -> CaseFilters:
     }
     if errors:
         raise FilterError(errors)
-    return CaseFilters(q=q, filed_from=filed_from, filed_to=filed_to, _ids=ids, **values)
+    return CaseFilters(
+        q=q,
+        filed_from=filed_from,
+        filed_to=filed_to,
+        result=result,
+        treatment=treatment,
+        _ids=ids,
+        **values,
+    )
 
 
 def _rights_with_descendants(right_ids: tuple[int, ...]) -> set[int]:
@@ -170,16 +199,23 @@ def _rights_with_descendants(right_ids: tuple[int, ...]) -> set[int]:
 
 def filter_clauses(filters: CaseFilters) -> list:
     """WHERE clauses over Case for the filters (text search excluded: see apply_filters)."""
+    from tracker.patterns import rules
+
     ids = filters._ids
     clauses: list = []
+    # Forum and period select proceedings; a right's treatments are looked for among them.
+    proceeding_conditions = []
+    if ids.get("forum"):
+        proceeding_conditions.append(Proceeding.forum_id.in_(ids["forum"]))
+    if filters.filed_from:
+        proceeding_conditions.append(Proceeding.filed_on >= filters.filed_from)
+    if filters.filed_to:
+        proceeding_conditions.append(Proceeding.filed_on <= filters.filed_to)
+    families: list[set[int]] = []
     if ids.get("right"):
-        right_ids = _rights_with_descendants(ids["right"])
-        via_tag = exists(
-            select(case_rights.c.case_id).where(
-                case_rights.c.case_id == Case.id, case_rights.c.right_id.in_(right_ids)
-            )
-        )
-        clauses.append(via_tag)
+        families = [_rights_with_descendants((right_id,)) for right_id in ids["right"]]
+        right_ids = set().union(*families)
+        clauses.append(rules.case_counts_for(right_ids, proceeding_conditions))
     if ids.get("provision"):
         clauses.append(
             exists(
@@ -219,13 +255,16 @@ def filter_clauses(filters: CaseFilters) -> list:
                 ),
             )
         )
-    proceeding_conditions = []
-    if ids.get("forum"):
-        proceeding_conditions.append(Proceeding.forum_id.in_(ids["forum"]))
-    if filters.filed_from:
-        proceeding_conditions.append(Proceeding.filed_on >= filters.filed_from)
-    if filters.filed_to:
-        proceeding_conditions.append(Proceeding.filed_on <= filters.filed_to)
+    if filters.result:
+        proceeding_conditions.append(rules.proceeding_result(filters.result, families))
+    if filters.treatment:
+        proceeding_conditions.append(
+            rules.proceeding_treatment(
+                Treatment(filters.treatment),
+                provision_ids=ids.get("provision", ()),
+                right_ids={r for f in families for r in f},
+            )
+        )
     if proceeding_conditions:
         clauses.append(
             exists(

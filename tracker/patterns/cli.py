@@ -1,0 +1,52 @@
+"""`tracker opportunities refresh` and `tracker alerts digest` (picked up by tracker/cli.py)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from tracker.extensions import db
+
+opportunities = click.Group("opportunities", help="Knock-on opportunities.")
+
+
+@opportunities.command("refresh")
+@click.option(
+    "--case", "case_ids", type=int, multiple=True, help="Only the wins of these case ids."
+)
+@with_appcontext
+def opportunities_refresh(case_ids):
+    """Recompute opportunities from every win (or the given cases). Safe to run any time:
+    dismissed, assigned and converted opportunities keep their status."""
+    from tracker.patterns.services import refresh_opportunities
+
+    db.session.info["patterns_refreshing"] = True  # the commit hook has nothing to add
+    try:
+        counts = refresh_opportunities(list(case_ids) or None)
+        db.session.commit()
+    finally:
+        db.session.info.pop("patterns_refreshing", None)
+    click.echo(
+        f"Opportunities: {counts['created']} created, {counts['updated']} updated, "
+        f"{counts['removed']} removed."
+    )
+
+
+alerts = click.Group("alerts", help="Alerts on watched rights, jurisdictions, forums, cases.")
+
+
+@alerts.command("digest")
+@with_appcontext
+def alerts_digest():
+    """E-mail each user their new notifications (SMTP when MAIL_SERVER is set; else the log)."""
+    from flask import current_app
+
+    from tracker.patterns.services import send_digests
+
+    counts = send_digests()
+    db.session.commit()
+    where = "sent" if current_app.config.get("MAIL_SERVER") else "written to the log"
+    click.echo(f"Digests {where}: {counts['sent']}; failed: {counts['failed']}.")
+
+
+commands = [opportunities, alerts]
