@@ -30,6 +30,16 @@ test-postgres: $(STAMP)
 	TRACKER_TEST_DATABASE_URL=$${TRACKER_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## Time the main pages, export and import against hand-written SQL (results in bench/results/).
+## make bench SIZES=2000 for a quick run; BENCH_PG_URL names the PostgreSQL database.
+SIZES ?= 100000 1000000
+BENCH_DBS ?= sqlite postgresql
+BENCH_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test_bench
+BENCH_REPS ?= 20
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --sizes "$(SIZES)" --dbs "$(BENCH_DBS)" \
+		--pg-url "$(BENCH_PG_URL)" --reps $(BENCH_REPS) $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check tracker tests
 	$(BIN)/ruff format --check tracker tests
