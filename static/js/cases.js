@@ -17,6 +17,14 @@
       select.addEventListener("change", function (event) { event.target.form.submit(); });
     }
 
+    // On narrow screens the filter panel and facets start folded, so results come first.
+    if (window.matchMedia && window.matchMedia("(max-width: 900px)").matches) {
+      var panels = document.querySelectorAll("details[data-collapse-narrow]");
+      for (var j = 0; j < panels.length; j++) {
+        if (!panels[j].querySelector(".has-error")) panels[j].open = false;
+      }
+    }
+
     // Move focus to the error summary or conflict notice, so screen readers hear it first.
     var summary = document.querySelector(".error-summary, .conflict");
     if (summary) {

@@ -100,6 +100,9 @@
     }
 
     function close() {
+      // A pending or in-flight search must not reopen the list after it was closed.
+      clearTimeout(timer);
+      if (controller) controller.abort();
       list.hidden = true;
       box.setAttribute("aria-expanded", "false");
       box.removeAttribute("aria-activedescendant");

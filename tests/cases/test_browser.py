@@ -1,0 +1,120 @@
+"""The litigator's workflow in a real browser: pickers, proceedings, treatments, timeline."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tracker.cases.models import Case, Event
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def _pick(page, name: str, typed: str, option: str):
+    box = page.get_by_role("combobox", name=name)
+    box.click()
+    box.fill(typed)
+    page.get_by_role("option", name=option).first.wait_for()
+    box.press("ArrowDown")
+    box.press("Enter")
+
+
+def _both(page, screenshot, name: str):
+    page.set_viewport_size(DESKTOP)
+    screenshot(f"cases-{name}-desktop")
+    page.set_viewport_size(PHONE)
+    screenshot(f"cases-{name}-phone")
+    page.set_viewport_size(DESKTOP)
+
+
+def test_litigator_workflow(page, db, ref, litigator, browser_login, screenshot):
+    browser_login(litigator)
+    page.goto("/cases/")
+    assert page.get_by_role("heading", name="No cases yet").is_visible()
+    _both(page, screenshot, "list-empty")
+
+    # The form with validation errors.
+    page.get_by_role("link", name="New case").first.click()
+    page.get_by_role("button", name="Create case").click()
+    assert page.get_by_text("Please correct the highlighted fields.").is_visible()
+    assert page.locator("#title-error").is_visible()
+    _both(page, screenshot, "form-errors")
+
+    # Create, tagging with the type-ahead pickers (keyboard only).
+    page.get_by_label("Title").fill("A.B. v. France")
+    page.get_by_label("Your reference").fill("LIT-2025-01")
+    page.get_by_label("Type of case").select_option("individual_complaint")
+    _pick(page, "Jurisdiction", "Fran", "France")
+    page.get_by_label("Summary").fill("Detention of a family pending removal.")
+    _pick(page, "Rights", "liber", "Liberty and security")
+    _pick(page, "Rights", "refoul", "Non-refoulement")
+    box = page.get_by_role("combobox", name="Rights")
+    box.fill("zzz")
+    page.locator(".picker-empty").wait_for()
+    box.press("Escape")  # closes the list
+    assert page.locator(".picker-empty").is_hidden()
+    box.press("Escape")  # clears the text
+    assert box.input_value() == ""
+    _pick(page, "Provisions invoked", "ECHR 5", "Right to liberty and security")
+    assert page.locator("input[name=rights]").input_value() == "liberty; non-refoulement"
+    page.get_by_label("Status", exact=True).select_option("pending")
+    page.get_by_role("button", name="Create case").click()
+    assert page.get_by_role("heading", name="A.B. v. France").is_visible()
+    assert page.get_by_text("Case created.").is_visible()
+    db.session.rollback()  # see what the server committed
+    case = db.session.scalar(select(Case))
+    assert {r.code for r in case.rights} == {"liberty", "non-refoulement"}
+
+    # First proceeding: the domestic decision, with treatments.
+    page.get_by_role("link", name="Add proceeding").click()
+    _pick(page, "Forum", "Conseil", "Conseil d'État")
+    page.get_by_label("Reference number").fill("No 456789")
+    page.get_by_label("Filed on").fill("2024-09-01")
+    page.get_by_label("Decided on").fill("2025-03-10")
+    page.get_by_label("Status").select_option("decided")
+    page.get_by_label("Outcome").select_option("loss")
+    page.get_by_label("Liberty and security", exact=True).select_option("rejected")
+    page.get_by_label("ECHR 5 — Right to liberty and security").select_option("rejected")
+    page.get_by_role("button", name="Save proceeding").click()
+    assert page.get_by_text(
+        "Proposed deadline: File with European Court of Human Rights by 2025-07-10"
+    ).is_visible()
+
+    # Second proceeding: the application to Strasbourg.
+    page.get_by_role("link", name="Add proceeding").click()
+    _pick(page, "Forum", "Europ", "European Court of Human Rights")
+    page.get_by_label("Reference number").fill("12345/25")
+    page.get_by_label("Filed on").fill("2025-06-30")
+    page.get_by_label("Status").select_option("pending")
+    page.get_by_label("Liberty and security", exact=True).select_option("not_reached")
+    page.get_by_role("button", name="Save proceeding").click()
+    assert page.get_by_role("cell", name="12345/25").is_visible()
+
+    # The proposal is on the timeline; confirm it.
+    timeline = page.locator("#timeline")
+    assert timeline.get_by_text("needs confirmation").is_visible()
+    timeline.get_by_role("button", name="Confirm deadline").click()
+    assert page.get_by_text("Deadline confirmed.").is_visible()
+    db.session.rollback()
+    assert db.session.scalar(select(Event)).confirmed is True
+
+    # Edit the case.
+    page.get_by_role("link", name="Edit case").click()
+    page.get_by_label("Strategic aim").fill("Stop the detention of children.")
+    page.get_by_role("button", name="Save changes").click()
+    assert page.get_by_text("Case saved.").is_visible()
+    assert page.get_by_text("Stop the detention of children.").is_visible()
+    assert page.locator(".treatments").get_by_text("Rejected").first.is_visible()
+    _both(page, screenshot, "detail")
+
+    page.goto("/cases/")
+    assert page.get_by_role("link", name="A.B. v. France").is_visible()
+    assert page.locator(".facets").get_by_text("Liberty and security").is_visible()
+    _both(page, screenshot, "list")
+
+    page.goto("/cases/deadlines")
+    assert page.get_by_text("File with European Court of Human Rights by 2025-07-10").is_visible()
+    screenshot("cases-deadlines-desktop")

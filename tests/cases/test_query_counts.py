@@ -1,0 +1,104 @@
+"""The list and the case page run a bounded number of SQL queries, whatever the data size."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from tests.cases.conftest import case_form, proceeding_form
+from tracker.cases import services as svc
+from tracker.cases.models import Event, Party
+
+
+@contextmanager
+def count_queries(engine):
+    statements: list[str] = []
+
+    def _count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)
+
+
+_serial = iter(range(1_000_000))
+
+
+def _populate(db, user, ref, n_cases: int, n_procs: int):
+    cases = []
+    for i in range(n_cases):
+        case = svc.create_case(
+            actor=user,
+            data=case_form(
+                title=f"Case {i}", reference=f"R{next(_serial)}", provisions="ECHR:5; ICCPR:9"
+            ),
+        )
+        for j in range(n_procs):
+            proc = svc.add_proceeding(
+                actor=user,
+                case=case,
+                data=proceeding_form(
+                    forum="FR-CE" if j % 2 else "ECTHR",
+                    status="decided",
+                    outcome="win",
+                    filed_on=f"202{j % 5}-01-01",
+                    decided_on=f"202{j % 5}-06-01",
+                ),
+            )
+            svc.set_treatments(
+                actor=user,
+                proceeding=proc,
+                treatments={"right:liberty": "upheld", "provision:ECHR:5": "rejected"},
+            )
+            svc.add_implementation(
+                actor=user, proceeding=proc, data={"measures_ordered": "Release"}
+            )
+            db.session.add(
+                Event(case=case, kind="hearing", occurred_on=proc.filed_on, title=f"H{j}")
+            )
+            db.session.add(Party(case=case, role="claimant", pseudonym=f"P{j}"))
+        cases.append(case)
+    db.session.commit()
+    return cases
+
+
+def _measure(client, db, url) -> int:
+    with count_queries(db.engine) as statements:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(statements)
+
+
+@pytest.fixture()
+def signed_in(login, litigator):
+    login(litigator)
+    return litigator
+
+
+def test_list_page_queries_do_not_grow(client, db, ref, signed_in, factory):
+    _populate(db, signed_in, ref, 2, 1)
+    small = _measure(client, db, "/cases/?sort=filed")
+    _populate(db, factory.user(), ref, 12, 3)  # another organisation, network cases
+    large = _measure(client, db, "/cases/?sort=filed")
+    assert large == small
+    assert large <= 20
+
+
+def test_case_page_queries_do_not_grow(client, db, ref, signed_in):
+    (few,) = _populate(db, signed_in, ref, 1, 1)
+    small = _measure(client, db, f"/cases/{few.id}")
+    db.session.expire_all()
+    # More proceedings, treatments, implementations, events, parties and links.
+    (many,) = _populate(db, signed_in, ref, 1, 8)
+    for other in _populate(db, signed_in, ref, 3, 0):
+        svc.add_link(actor=signed_in, case=many, target_id=other.id, kind="related_to")
+        svc.add_link(actor=signed_in, case=other, target_id=many.id, kind="cites")
+    db.session.commit()
+    large = _measure(client, db, f"/cases/{many.id}")
+    assert large == small
+    assert large <= 25
