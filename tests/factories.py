@@ -173,3 +173,28 @@ class Factory:
             **kw,
         )
         return self.commit(proc)
+
+    def document(self, case: Case | None = None, text: str | None = "", **kw):
+        """A Document row with its text (no file on disk; upload tests use the real route)."""
+        import hashlib
+
+        from tracker.documents.models import Document, DocumentKind
+
+        n = next(_counter)
+        data = (text or "").encode()
+        return self.commit(
+            Document(
+                case=case,
+                pleading_id=kw.pop("pleading_id", None),
+                title=kw.pop("title", f"Document {n}"),
+                kind=DocumentKind(kw.pop("kind", DocumentKind.BRIEF)),
+                language=kw.pop("language", "en"),
+                filename=kw.pop("filename", f"document-{n}.txt"),
+                content_type=kw.pop("content_type", "text/plain; charset=utf-8"),
+                size_bytes=len(data),
+                sha256=kw.pop("sha256", hashlib.sha256(data + str(n).encode()).hexdigest()),
+                extracted_text=text or None,
+                confidentiality=Confidentiality(kw.pop("confidentiality", Confidentiality.NETWORK)),
+                **kw,
+            )
+        )

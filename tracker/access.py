@@ -160,3 +160,93 @@ def can_edit_case(user: Any, case: Case) -> bool:
 def can_see_parties(user: Any, case: Case) -> bool:
     """Identifying details of parties are visible only to the case team."""
     return is_team_member(user, case)
+
+
+# --- Documents ------------------------------------------------------------------------------
+# A document is never less restricted than what it is attached to: it is visible when its case
+# is visible (case_filter) AND its own level allows it for that case (organisation: the case's
+# organisations or team; restricted: the case team). Library documents (no case) follow their
+# model pleading: organisation level = the pleading's organisation, restricted = the uploader.
+
+
+def _case_level_allows(level: Any, user: Any) -> ColumnElement[bool]:
+    """Within a query over Case: whether a record of this level on the case is visible."""
+    return or_(
+        level.in_((C.PUBLIC, C.NETWORK)),
+        and_(level == C.ORGANISATION, or_(_is_organisation(user), _is_team(user))),
+        and_(level == C.RESTRICTED, _is_team(user)),
+    )
+
+
+def document_filter(user: Any, audience: Confidentiality | None = None) -> ColumnElement[bool]:
+    """The WHERE clause every query over documents uses (twin of case_filter for Document)."""
+    from tracker.documents.models import Document
+    from tracker.pleadings.models import ModelPleading
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return false()
+    allowed = AUDIENCE_LEVELS[audience or C.RESTRICTED]
+    on_case = exists(
+        select(Case.id).where(
+            Case.id == Document.case_id,
+            case_filter(user, audience),
+            _case_level_allows(Document.confidentiality, user),
+        )
+    ).correlate_except(Case)
+
+    def _library_level(level: Any, owner: Any) -> ColumnElement[bool]:
+        return or_(
+            level.in_((C.PUBLIC, C.NETWORK)),
+            and_(level == C.ORGANISATION, ModelPleading.organisation_id == user.organisation_id),
+            and_(level == C.RESTRICTED, owner == user.id),
+        )
+
+    in_library = and_(
+        Document.case_id.is_(None),
+        exists(
+            select(ModelPleading.id).where(
+                ModelPleading.id == Document.pleading_id,
+                ModelPleading.confidentiality.in_(allowed),
+                _library_level(ModelPleading.confidentiality, ModelPleading.created_by_id),
+                _library_level(Document.confidentiality, Document.uploaded_by_id),
+            )
+        ).correlate_except(ModelPleading),
+    )
+    return and_(Document.confidentiality.in_(allowed), or_(on_case, in_library))
+
+
+def can_see_document(user: Any, document: Any) -> bool:
+    """In-Python twin of document_filter() for a loaded document (tests prove they agree)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    level = document.confidentiality
+    if document.case_id is not None:
+        case = document.case
+        if not can_see_case(user, case):
+            return False
+        if level in (C.PUBLIC, C.NETWORK):
+            return True
+        team = is_team_member(user, case)
+        if level == C.RESTRICTED:
+            return team
+        in_org = case.lead_organisation_id == user.organisation_id or any(
+            org.id == user.organisation_id for org in case.partners
+        )
+        return in_org or team
+    from tracker.extensions import db
+    from tracker.pleadings.models import ModelPleading
+
+    pleading = db.session.get(ModelPleading, document.pleading_id)
+    if pleading is None:
+        return False
+
+    def _allows(lvl: Confidentiality, owner_id: int | None) -> bool:
+        if lvl in (C.PUBLIC, C.NETWORK):
+            return True
+        if lvl == C.ORGANISATION:
+            return pleading.organisation_id == user.organisation_id
+        return owner_id is not None and owner_id == user.id
+
+    return _allows(pleading.confidentiality, pleading.created_by_id) and _allows(
+        level, document.uploaded_by_id
+    )

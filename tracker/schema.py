@@ -5,9 +5,15 @@ from __future__ import annotations
 # Objects that exist in the database but are managed outside the models' metadata (for example
 # full-text search tables, triggers and generated columns created by tracker.search). Alembic's
 # autogenerate and the "migrations equal models" test both ignore them.
-UNMANAGED_TABLE_PREFIXES: tuple[str, ...] = ()
-UNMANAGED_COLUMNS: frozenset[tuple[str, str]] = frozenset()
-UNMANAGED_INDEXES: frozenset[str] = frozenset()
+# tracker.search.services.install_search(): FTS5 tables (and their shadow tables) on SQLite,
+# generated tsvector columns with GIN indexes on PostgreSQL.
+UNMANAGED_TABLE_PREFIXES: tuple[str, ...] = ("case_fts", "document_fts")
+UNMANAGED_COLUMNS: frozenset[tuple[str, str]] = frozenset(
+    {("cases", "search_vector"), ("documents", "search_vector")}
+)
+UNMANAGED_INDEXES: frozenset[str] = frozenset(
+    {"ix_cases_search_vector", "ix_documents_search_vector"}
+)
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

@@ -23,6 +23,7 @@ ROLE_LABELS = {
 NAV = [
     ("main.index", _l("Home"), None),
     ("cases.index", _l("Cases"), "case.view"),
+    ("search.index", _l("Search"), "case.view"),
     ("pleadings.index", _l("Pleadings"), "pleading.view"),
     ("patterns.index", _l("Patterns"), "patterns.view"),
     ("reports.index", _l("Reports"), "report.export"),
