@@ -69,14 +69,18 @@ def percentile(values: list[float], pct: float) -> float:
 def timed(fn: Callable[[], Any], reps: int, warmup: int = 1) -> dict[str, Any]:
     for _ in range(warmup):
         fn()
-    times = []
+    times, cpu = [], []
     for _ in range(reps):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         fn()
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
     return {
         "median_ms": round(statistics.median(times), 2),
         "p95_ms": round(percentile(times, 95), 2),
+        # CPU of this process only: on a busy machine it is steadier than wall time, but it
+        # leaves out PostgreSQL's own work (another process).
+        "cpu_median_ms": round(statistics.median(cpu), 2),
         "reps": reps,
     }
 
@@ -903,6 +907,9 @@ class Bench:
                 entry["ratio"] = round(app["median_ms"] / raw["median_ms"], 2)
             else:
                 entry["ratio"] = "n/a"
+            both = isinstance(app, dict) and isinstance(raw, dict)
+            if both and raw.get("cpu_median_ms") and app.get("cpu_median_ms") is not None:
+                entry["cpu_ratio"] = round(app["cpu_median_ms"] / raw["cpu_median_ms"], 2)
             results[name] = entry
             self.log(f"  {name}: {time.perf_counter() - started:.1f} s")
         return results
@@ -973,6 +980,10 @@ def summary_table(results: dict[str, Any]) -> str:
                 cells += ["n/a", "n/a"]
         ratio = entry["ratio"]
         ratio_text = f"{ratio:.1f}x" if isinstance(ratio, int | float) else "n/a"
+        if isinstance(app, dict) and app.get("cpu_median_ms") is not None:
+            notes.insert(0, f"app cpu {_fmt(app['cpu_median_ms'])} ms")
+        if entry.get("cpu_ratio") is not None:
+            notes.insert(1, f"cpu ratio {entry['cpu_ratio']:.1f}x")
         lines.append(
             f"{name:<16} {cells[0]:>11} {cells[1]:>10} {cells[2]:>11} {cells[3]:>10} "
             f"{ratio_text:>8}  {'; '.join(notes)}"
