@@ -93,7 +93,11 @@ def test_export_rows_carry_labels_urls_and_joined_codes(client, login, world, ap
 
 def test_export_uses_the_case_list_filters(client, login, world):
     login(world.user)
-    _h, rows = _csv(client.get("/reports/export?format=csv&audience=organisation&organisation=" + str(world.other.id)))
+    _h, rows = _csv(
+        client.get(
+            "/reports/export?format=csv&audience=organisation&organisation=" + str(world.other.id)
+        )
+    )
     assert {r["reference"] for r in rows} == {"REF-public", "REF-network"}
     bad = client.get("/reports/export?format=csv&right=no-such-right")
     assert bad.status_code == 400
@@ -107,7 +111,14 @@ def test_export_needs_a_signed_in_user(client, world):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+cmd|' /C calc'!A0", "@SUM(1+1)", "\t=1", "-2+3", "\r=1"]
+FORMULAS = [
+    '=HYPERLINK("http://evil.example","x")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "\t=1",
+    "-2+3",
+    "\r=1",
+]
 
 
 def test_formula_cells_are_neutralised_in_csv_and_xlsx(client, login, factory, db):
@@ -154,7 +165,9 @@ def test_cli_export_writes_every_format(runner, world, tmp_path):
     text = (tmp_path / "cases.csv").read_text(encoding="utf-8")
     assert "Public case" in text and "Network case" not in text
     # Without --as-user the command line sees what any member sees: never organisation cases.
-    result = runner.invoke(args=["export", "cases", "--format", "csv", "--audience", "organisation"])
+    result = runner.invoke(
+        args=["export", "cases", "--format", "csv", "--audience", "organisation"]
+    )
     assert "Network case" in result.output and "Organisation case" not in result.output
     result = runner.invoke(
         args=["export", "cases", "--audience", "organisation", "--as-user", world.user.email]

@@ -185,12 +185,17 @@ def import_echr_command(organisation):
     """Load the 501 ECtHR judgments of the shipped ECHR-OD sample (ODbL; idempotent)."""
     from tracker.reports.echr import DEFAULT_ORGANISATION, EchrImportError, import_echr_od
 
+    # 500 wins at once: the per-commit opportunities refresh would recompute them one commit
+    # at a time; the bulk refresh command does it in one pass afterwards.
+    db.session.info["defer_opportunities"] = True
     try:
         result = import_echr_od(organisation=organisation or DEFAULT_ORGANISATION)
         db.session.commit()
     except EchrImportError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
+    finally:
+        db.session.info.pop("defer_opportunities", None)
     click.echo(f"ECHR-OD: {result.created} judgment(s) loaded, {result.unchanged} already there.")
     for reason in result.skipped_rows:
         click.echo(f"  skipped {reason}")
@@ -198,6 +203,8 @@ def import_echr_command(organisation):
         skipped = ", ".join(f"{a} ({n})" for a, n in sorted(result.skipped_articles.items()))
         click.echo(f"  articles without an ECHR provision in the reference data: {skipped}")
     click.echo("Data: ECHR-OD (echr-opendata.eu), Open Database License; metadata from HUDOC.")
+    if result.created:
+        click.echo("Run `tracker opportunities refresh` to compute knock-on opportunities.")
 
 
 commands = [export, import_group]

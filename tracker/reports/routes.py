@@ -151,25 +151,39 @@ def index():
     )
 
 
-def _static_fetcher(url: str, *args, **kwargs):
-    """WeasyPrint may read our static files and nothing else: no network, no file system."""
-    prefix = "tracker-static:/"
-    if not url.startswith(prefix):
-        raise ValueError(f"refused to fetch {url!r}")
+# The PDF's base URL: a reserved name (.invalid) that our fetcher maps onto static/.
+STATIC_BASE = "https://static.tracker.invalid/"
+
+
+def static_fetcher():
+    """A WeasyPrint URL fetcher that serves our static files and nothing else.
+
+    WeasyPrint must never reach the network or the file system while rendering a report
+    (a case title could carry a URL): every other URL is refused.
+    """
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
     static = Path(current_app.static_folder).resolve()
-    path = (static / url[len(prefix) :]).resolve()
-    if static not in path.parents or not path.is_file():
-        raise ValueError(f"refused to fetch {url!r}")
-    mime = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}.get(
-        path.suffix, "application/octet-stream"
-    )
-    return {"string": path.read_bytes(), "mime_type": mime, "redirected_url": url}
+
+    class StaticOnlyFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if not url.startswith(STATIC_BASE):
+                raise ValueError(f"refused to fetch {url!r}")
+            path = (static / url[len(STATIC_BASE) :].split("?")[0]).resolve()
+            if static not in path.parents or not path.is_file():
+                raise ValueError(f"refused to fetch {url!r}")
+            mime = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}.get(
+                path.suffix, "application/octet-stream"
+            )
+            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+
+    return StaticOnlyFetcher(allowed_protocols=["https"])
 
 
 def render_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
-    return HTML(string=html, base_url="tracker-static:/", url_fetcher=_static_fetcher).write_pdf()
+    return HTML(string=html, base_url=STATIC_BASE, url_fetcher=static_fetcher()).write_pdf()
 
 
 @bp.route("/report.pdf")
