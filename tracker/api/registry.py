@@ -68,11 +68,11 @@ class Operation:
 
     @property
     def path(self) -> str:
-        return "/api/v1" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.rule)
+        return "/api/v1" + re.sub(r"<(?:[\w()=]+:)?(\w+)>", r"{\1}", self.rule)
 
     @property
     def path_parameters(self) -> list[str]:
-        return re.findall(r"<(?:\w+:)?(\w+)>", self.rule)
+        return re.findall(r"<(?:[\w()=]+:)?(\w+)>", self.rule)
 
 
 REGISTRY: list[Operation] = []

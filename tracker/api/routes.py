@@ -230,7 +230,7 @@ def cases_index():
 
 
 @api_route(
-    "/cases/<int:case_id>",
+    "/cases/<int(max=2147483647):case_id>",
     "GET",
     summary="One case, with its proceedings.",
     response=s.CaseOut,
@@ -298,7 +298,7 @@ def cases_create():
 
 
 @api_route(
-    "/cases/<int:case_id>",
+    "/cases/<int(max=2147483647):case_id>",
     "PATCH",
     summary="Change a case (read-write token). Send the `version` you read; 409 if stale.",
     response=s.CaseOut,

@@ -151,7 +151,7 @@ def parse_filters(args: MultiDict | dict[str, Any]) -> CaseFilters:
         bad = [v for v in values[name] if v not in allowed]
         if bad:
             errors[name] = str(_l("Unknown value: %(values)s", values=", ".join(bad)))
-    bad_orgs = [v for v in values["organisation"] if not v.isdigit()]
+    bad_orgs = [v for v in values["organisation"] if not v.isdigit() or len(v) > 9]
     if bad_orgs:
         errors["organisation"] = str(_l("Organisations are given by number."))
     filed_from = _date("filed_from", args.get("filed_from"), errors)
