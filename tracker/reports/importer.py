@@ -767,9 +767,19 @@ def _write(actor, new_rows, changed, current, proc_plan, case_ids) -> None:
                     "version": 1,
                 }
             )
-        ids = session.scalars(
-            insert(Case).returning(Case.id, sort_by_parameter_order=True), params
-        ).all()
+        # One executemany, then the ids back by the unique (organisation, reference) key:
+        # RETURNING in parameter order would cost one statement per row on SQLite.
+        session.execute(insert(Case.__table__), params)
+        new_ids = {
+            (org_id, ref): case_id
+            for case_id, org_id, ref in session.execute(
+                select(Case.id, Case.lead_organisation_id, Case.reference).where(
+                    Case.lead_organisation_id.in_({r.org_id for r in chunk}),
+                    Case.reference.in_([r.reference for r in chunk]),
+                )
+            )
+        }
+        ids = [new_ids[(r.org_id, r.reference)] for r in chunk]
         links: dict[Any, list[dict]] = defaultdict(list)
         for r, case_id, p in zip(chunk, ids, params, strict=True):
             case_ids[(r.org_id, r.reference)] = case_id
@@ -848,7 +858,7 @@ def _write(actor, new_rows, changed, current, proc_plan, case_ids) -> None:
             after["treatments"] = _treatments_json(p.treatments or set())
             audits.append(_audit_row(actor, "proceeding.create", "proceedings", pid, None, after))
         if treatments:
-            session.execute(insert(ProceedingTreatment), treatments)
+            session.execute(insert(ProceedingTreatment.__table__), treatments)
     changed_case_ids = set()
     for p, changes in proc_plan:
         if changes is None:
@@ -869,7 +879,7 @@ def _write(actor, new_rows, changed, current, proc_plan, case_ids) -> None:
             )
             rows = _treatment_rows(p.existing_id, p.treatments or set())
             if rows:
-                session.execute(insert(ProceedingTreatment), rows)
+                session.execute(insert(ProceedingTreatment.__table__), rows)
         before = {
             k: (_treatments_json(old) if k == "treatments" else _jsonable(old))
             for k, (old, _n) in changes.items()
@@ -884,7 +894,7 @@ def _write(actor, new_rows, changed, current, proc_plan, case_ids) -> None:
         changed_case_ids.add(case_ids[p.case_key])
     if audits:
         for chunk in _chunks(audits, 1000):
-            session.execute(insert(AuditEntry), chunk)
+            session.execute(insert(AuditEntry.__table__), chunk)
     session.flush()
     session.expire_all()
 
