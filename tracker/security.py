@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, abort, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user
@@ -42,15 +42,18 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def safe_next(target: str | None, default: str = "/") -> str:
     """Accept only a relative path on this site: one leading '/', no backslash, no scheme."""
-    if not target or not isinstance(target, str):
+    if not target or not isinstance(target, str) or len(target) > 2000:
         return default
-    if _CONTROL.search(target) or "\\" in target:
-        return default
-    if not target.startswith("/") or target.startswith("//"):
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return default
+    # Check the value as given and once percent-decoded ("/%5Cevil", "/%2F/evil"): some
+    # browsers and proxies decode before they resolve.
+    for candidate in (target, unquote(target)):
+        if _CONTROL.search(candidate) or "\\" in candidate:
+            return default
+        if not candidate.startswith("/") or candidate.startswith("//"):
+            return default
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return default
     return target
 
 

@@ -217,3 +217,17 @@ def test_wrong_codes_count_towards_the_account_throttle(client, totp_user):
         assert _post(client, totp_user.email, Factory.PASSWORD, otp="123456").status_code == 401
     good = _post(client, totp_user.email, Factory.PASSWORD, otp=totp_code(totp_user))
     assert good.status_code == 429
+
+
+def test_real_deployments_hash_with_strong_argon2id_parameters():
+    """Tests use a cheap hasher (TESTING only); outside it the library's defaults apply."""
+    from argon2 import PasswordHasher
+    from argon2.profiles import RFC_9106_LOW_MEMORY
+
+    from tracker.auth.services import hash_password
+
+    stored = hash_password("a long and secret passphrase")  # no app context: production path
+    assert stored.startswith("$argon2id$")
+    params = PasswordHasher().check_needs_rehash(stored)
+    assert params is False
+    assert f"m={RFC_9106_LOW_MEMORY.memory_cost}" in stored

@@ -2,7 +2,9 @@
 
 ``visibility_world`` builds a small network and says who must see which case, so that any
 area (case lists, search, exports, the API, patterns) can prove it obeys the confidentiality
-rule with the same data. Use it like this::
+rule with the same data. From another test folder, import the fixture into your module
+(``from tests.security.conftest import visibility_world  # noqa: F401``) and use it like
+this (``login`` sends the TOTP code for the admin users by itself)::
 
     def test_my_list_obeys_confidentiality(client, login, visibility_world):
         world = visibility_world

@@ -385,8 +385,10 @@ def _distinct(column) -> list[str]:
 
 
 def _display(value) -> str:
-    if value is None:
+    if value is None or value == [] or value == "":
         return "—"
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return ", ".join(str(v) for v in value)
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)

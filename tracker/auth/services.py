@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, request
+from flask import current_app, has_app_context, request
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
@@ -25,6 +25,17 @@ _hasher = PasswordHasher()
 # A fixed hash to verify against when the account does not exist, so that an unknown e-mail
 # costs the same time as a wrong password (no user enumeration by timing).
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# Under TESTING only: a deliberately cheap argon2id, so that hundreds of test sign-ins do not
+# each cost 64 MiB and a few hundred milliseconds (the way Django's tests swap hashers).
+_test_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_TEST_DUMMY_HASH = _test_hasher.hash(secrets.token_urlsafe(16))
+
+
+def _current_hasher() -> tuple[PasswordHasher, str]:
+    if has_app_context() and current_app.testing:
+        return _test_hasher, _TEST_DUMMY_HASH
+    return _hasher, _DUMMY_HASH
+
 
 PASSWORD_MIN, PASSWORD_MAX = 12, 128
 
@@ -88,20 +99,21 @@ def check_password_policy(password: str, *, email: str | None = None) -> None:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _current_hasher()[0].hash(password)
 
 
 def verify_password(user: User | None, password: str) -> bool:
     """Constant-work check: an unknown user still costs one argon2 verification."""
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    hasher, dummy = _current_hasher()
+    stored = user.password_hash if user is not None and user.password_hash else dummy
     try:
-        ok = _hasher.verify(stored, password)
+        ok = hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
     if user is None or not user.password_hash:
         return False
-    if ok and _hasher.check_needs_rehash(stored):
-        user.password_hash = _hasher.hash(password)
+    if ok and hasher.check_needs_rehash(stored):
+        user.password_hash = hasher.hash(password)
     return ok
 
 
