@@ -44,6 +44,7 @@ USER_LINKS = [
 
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
+    from tracker.security import needs_totp_setup  # an admin must set up TOTP first
 
     def _visible(items):
         return [
@@ -53,9 +54,9 @@ def init_app(app: Flask) -> None:
         ]
 
     app.jinja_env.globals.update(
-        nav_items=lambda: _visible(NAV),
+        nav_items=lambda: [] if needs_totp_setup(current_user) else _visible(NAV),
         admin_links=lambda: _visible(ADMIN_LINKS),
-        user_links=lambda: _visible(USER_LINKS),
+        user_links=lambda: [] if needs_totp_setup(current_user) else _visible(USER_LINKS),
         role_label=lambda role: ROLE_LABELS.get(role, role),
         current_locale=lambda: str(get_locale() or "en"),
         text_direction=text_direction,

@@ -180,7 +180,9 @@ def test_admin_without_totp_can_reach_only_the_setup_page(client, db, factory, l
         assert response.headers["Location"] == "/account/two-factor", path
     page = client.get("/account/two-factor")
     assert page.status_code == 200
-    assert "Administrators must use two-factor authentication" in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert "Administrators must use two-factor authentication" in html
+    assert 'href="/admin/"' not in html and 'href="/account"' not in html  # no dead-end links
     secret = _secret(db, admin)
     assert (
         client.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now()}).status_code
