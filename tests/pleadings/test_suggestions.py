@@ -126,3 +126,19 @@ def test_suggestions_page_for_an_invisible_case_is_404(client, login, library, f
     login(factory.user("litigator"))
     assert client.get(f"/pleadings/suggest?case={library.restricted_case.id}").status_code == 404
     assert client.get("/pleadings/suggest?case=abc").status_code == 404
+
+
+def test_the_partial_renders_on_another_areas_page(app, library):
+    """The case page includes templates/pleadings/_suggestions.html with `case` in context."""
+    from flask import render_template_string
+    from flask_login import login_user
+
+    with app.test_request_context(f"/cases/{library.case.id}"):
+        login_user(library.user)
+        html = render_template_string(
+            '{% include "pleadings/_suggestions.html" %}', case=library.case
+        )
+    assert "Suggested model pleadings" in html
+    assert library.best.title in html
+    assert "same forum: European Court of Human Rights" in html
+    assert library.foreign_org.title not in html

@@ -47,13 +47,14 @@ from tracker.taxonomy.models import Forum, Jurisdiction, JurisdictionKind, Right
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-@bp.context_processor
+@bp.app_context_processor
 def _labels() -> dict[str, Any]:
+    # App-wide (prefixed): the case page includes templates/pleadings/_suggestions.html.
     return {
-        "kind_labels": PLEADING_KINDS,
-        "confidentiality_labels": CONFIDENTIALITY_SHORT,
-        "language_name": language_name,
-        "outcome_label": _outcome_label,
+        "pleading_kind_labels": PLEADING_KINDS,
+        "pleading_confidentiality_labels": CONFIDENTIALITY_SHORT,
+        "pleading_language_name": language_name,
+        "pleading_outcome_label": _outcome_label,
     }
 
 
