@@ -97,6 +97,9 @@ def _json_body(model: type[BaseModel]) -> BaseModel:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise ApiError(400, _("The body must be a JSON object."))
+    if "\x00" in data.decode("utf-8", "replace") or "\\u0000" in data.decode("utf-8", "replace"):
+        # PostgreSQL text cannot hold NUL; refuse it as bad input rather than fail later.
+        raise ApiError(400, _("The body contains a NUL character, which is not allowed."))
     try:
         return model.model_validate(payload)
     except ValidationError as exc:

@@ -142,6 +142,11 @@ def parse_filters(args: MultiDict | dict[str, Any]) -> CaseFilters:
             ]
         )
     errors: dict[str, str] = {}
+    # PostgreSQL refuses NUL in text parameters (a DataError, i.e. a 500): refuse it here.
+    for name in (*MULTI, "q", "filed_from", "filed_to"):
+        if any("\x00" in v for v in args.getlist(name)):
+            errors[name] = str(_l("This value contains a character that is not allowed."))
+            args = MultiDict([(k, v) for k, v in args.items(multi=True) if k != name])
     values: dict[str, Any] = {name: _split(args.getlist(name)) for name in MULTI}
     q = (args.get("q") or "").strip()
     if len(q) > 200:
