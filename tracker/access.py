@@ -166,7 +166,8 @@ def can_see_parties(user: Any, case: Case) -> bool:
 # A document is never less restricted than what it is attached to: it is visible when its case
 # is visible (case_filter) AND its own level allows it for that case (organisation: the case's
 # organisations or team; restricted: the case team). Library documents (no case) follow their
-# model pleading: organisation level = the pleading's organisation, restricted = the uploader.
+# model pleading (pleading_filter) and their own level read the same way: organisation = the
+# pleading's organisation, restricted = the person who added the pleading.
 
 
 def _case_level_allows(level: Any, user: Any) -> ColumnElement[bool]:
@@ -207,8 +208,8 @@ def document_filter(user: Any, audience: Confidentiality | None = None) -> Colum
             select(ModelPleading.id).where(
                 ModelPleading.id == Document.pleading_id,
                 ModelPleading.confidentiality.in_(allowed),
-                _library_level(ModelPleading.confidentiality, ModelPleading.created_by_id),
-                _library_level(Document.confidentiality, Document.uploaded_by_id),
+                pleading_filter(user),
+                _library_level(Document.confidentiality, ModelPleading.created_by_id),
             )
         ).correlate_except(ModelPleading),
     )
@@ -248,5 +249,5 @@ def can_see_document(user: Any, document: Any) -> bool:
         return owner_id is not None and owner_id == user.id
 
     return _allows(pleading.confidentiality, pleading.created_by_id) and _allows(
-        level, document.uploaded_by_id
+        level, pleading.created_by_id
     )

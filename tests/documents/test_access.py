@@ -98,7 +98,9 @@ def test_anonymous_sees_no_document(db, factory, world):
         (C.ORGANISATION, C.NETWORK, "outsider", False),
         (C.ORGANISATION, C.NETWORK, "colleague", True),
         (C.NETWORK, C.RESTRICTED, "colleague", False),
-        (C.NETWORK, C.RESTRICTED, "team", True),  # the uploader
+        (C.NETWORK, C.RESTRICTED, "team", True),  # who added the pleading
+        (C.RESTRICTED, C.RESTRICTED, "colleague", False),
+        (C.RESTRICTED, C.RESTRICTED, "team", True),
     ],
 )
 def test_library_documents_follow_their_pleading(
@@ -132,10 +134,10 @@ def _upload(client, case, data=None, name="decision.pdf", level="network"):
     return client.post(
         f"/documents/cases/{case.id}/upload",
         data={
-            "file": (io.BytesIO(data or files.pdf_bytes("words")), name),
-            "kind": "judgment",
-            "language": "fr",
-            "confidentiality": level,
+            "document-file": (io.BytesIO(data or files.pdf_bytes("words")), name),
+            "document-kind": "judgment",
+            "document-language": "fr",
+            "document-confidentiality": level,
         },
         content_type="multipart/form-data",
     )

@@ -50,6 +50,7 @@ def upload(client, case, data: bytes, filename: str, **fields):
         "confidentiality": fields.pop("confidentiality", "network"),
     }
     form.update(fields)
+    form = {f"document-{name}": value for name, value in form.items()}
     return client.post(
         f"/documents/cases/{case.id}/upload", data=form, content_type="multipart/form-data"
     )
@@ -152,7 +153,7 @@ def test_disguised_files_are_refused_by_content_and_nothing_is_stored(
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert message in page
-    assert 'id="file-error"' in page  # tied to the file field
+    assert 'id="document-file-error"' in page  # tied to the file field
     assert _count(db) == 0
     assert _stored_files(app) == []
 
@@ -222,7 +223,7 @@ def test_oversize_upload_gets_413_with_the_limit_in_mb(app, db, client, login, o
         boundary = "xYzBoundary"
         body = (
             (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'--{boundary}\r\nContent-Disposition: form-data; name="document-file"; '
                 f'filename="big.txt"\r\nContent-Type: text/plain\r\n\r\n'
             ).encode()
             + b"a" * (1024 * 1024 + 10)
@@ -308,7 +309,7 @@ def test_each_field_is_validated_with_its_own_message(
     response = upload(client, case, files.pdf_bytes("x"), "a.pdf", **fields)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert f'id="{name}-error"' in page
+    assert f'id="document-{name}-error"' in page
     assert message in page
     assert _count(db) == 0
     assert _stored_files(app) == []
@@ -318,7 +319,11 @@ def test_missing_file_is_reported_on_the_file_field(db, client, login, owner, ca
     login(owner)
     response = client.post(
         f"/documents/cases/{case.id}/upload",
-        data={"kind": "brief", "language": "en", "confidentiality": "network"},
+        data={
+            "document-kind": "brief",
+            "document-language": "en",
+            "document-confidentiality": "network",
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 400
@@ -374,5 +379,16 @@ def test_upload_needs_a_csrf_token(app, db, client, login, owner, case):
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert response.status_code == 400
+    assert _count(db) == 0
+    assert _stored_files(app) == []
+
+
+def test_a_bad_file_is_reported_with_the_other_field_errors(app, db, client, login, owner, case):
+    login(owner)
+    response = upload(client, case, files.PNG_BYTES, "scan.pdf", title="t" * 301)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'id="document-title-error"' in page and 'id="document-file-error"' in page
+    assert "This file is a PNG" in page
     assert _count(db) == 0
     assert _stored_files(app) == []

@@ -33,6 +33,13 @@ CONFIDENTIALITY_LABELS = {
     Confidentiality.RESTRICTED: _l("Restricted (named case team only)"),
 }
 
+LEVEL_NAMES = {
+    Confidentiality.PUBLIC: _l("public"),
+    Confidentiality.NETWORK: _l("network"),
+    Confidentiality.ORGANISATION: _l("organisation"),
+    Confidentiality.RESTRICTED: _l("restricted"),
+}
+
 NETWORK_LANGUAGES = ("en", "es", "fr", "pt", "ar")
 
 
@@ -101,6 +108,8 @@ class DocumentUploadForm(FlaskForm):
     )
 
     def __init__(self, *args, case=None, **kwargs):
+        # Prefixed ids and names: the form sits on the case page among other forms.
+        kwargs.setdefault("prefix", "document")
         super().__init__(*args, **kwargs)
         self.case = case
         floor = LEVEL_RANK[case.confidentiality] if case is not None else 0

@@ -27,6 +27,7 @@ from tracker.documents import bp
 from tracker.documents.forms import (
     CONFIDENTIALITY_LABELS,
     KIND_LABELS,
+    LEVEL_NAMES,
     DocumentUploadForm,
     language_label,
 )
@@ -34,6 +35,7 @@ from tracker.documents.models import Document
 from tracker.documents.services import (
     DocumentTooOpen,
     UploadRejected,
+    check_file,
     create_document,
     delete_document,
     discard_file_if_unused,
@@ -114,6 +116,7 @@ def _labels() -> dict[str, Any]:
     return {
         "kind_labels": KIND_LABELS,
         "confidentiality_labels": CONFIDENTIALITY_LABELS,
+        "case_level_names": LEVEL_NAMES,
         "language_label": language_label,
     }
 
@@ -163,6 +166,12 @@ def upload(case_id: int):
             else:
                 flash(_("Document “%(title)s” uploaded.", title=document.title), "success")
             return redirect(url_for("cases.detail", case_id=case.id) + "#documents")
+    elif form.is_submitted() and form.file.data and not form.file.errors:
+        # Report a bad file together with the other fields' errors, not one round later.
+        try:
+            check_file(form.file.data)
+        except UploadRejected as exc:
+            form.file.errors = [*form.file.errors, str(exc.message)]
     status = 400 if request.method == "POST" else 200
     return render_template("documents/upload.html", form=form, case=case), status
 

@@ -184,6 +184,21 @@ def _describe_other(kind) -> str:
     )
 
 
+def _check_name(given: str, file_type: str) -> None:
+    """A name's extension, when it has one, must say what the content is."""
+    ext = ALLOWED_TYPES[file_type][1]
+    if given and given != ext:
+        raise UploadRejected(
+            _l(
+                "The file name ends in .%(given)s but the file is a %(actual)s. "
+                "Only the real type is accepted: rename it to .%(ext)s if that is right.",
+                given=given,
+                actual=ALLOWED_TYPES[file_type][2],
+                ext=ext,
+            )
+        )
+
+
 def detect_type(path: Path) -> str:
     """pdf, docx, odt or txt from the file's content; raises UploadRejected otherwise."""
     with open(path, "rb") as fh:
@@ -392,16 +407,7 @@ def store_file(file_storage: Any, *, filename: str | None = None) -> StoredFile:
         file_type = detect_type(tmp)
         content_type, ext, _label = ALLOWED_TYPES[file_type]
         stem, given = _split_ext(name)
-        if given and given != ext:
-            raise UploadRejected(
-                _l(
-                    "The file name ends in .%(given)s but the file is a %(actual)s. "
-                    "Only the real type is accepted: rename it to .%(ext)s if that is right.",
-                    given=given,
-                    actual=ALLOWED_TYPES[file_type][2],
-                    ext=ext,
-                )
-            )
+        _check_name(given, file_type)
         text, note = extract_text(tmp, file_type)
         _place(tmp, sha256)
     except BaseException:
@@ -417,6 +423,24 @@ def store_file(file_storage: Any, *, filename: str | None = None) -> StoredFile:
         note=note,
         file_type=file_type,
     )
+
+
+def check_file(file_storage: Any) -> None:
+    """Run the type and safety checks only (nothing stored); raises UploadRejected.
+
+    Lets a form report a bad file together with its other field errors.
+    """
+    stream = getattr(file_storage, "stream", file_storage)
+    tmp, _sha256, _size = _spool(stream, upload_root() / "tmp")
+    try:
+        file_type = detect_type(tmp)
+        _stem, given = _split_ext(clean_filename(getattr(file_storage, "filename", None)))
+        _check_name(given, file_type)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        with contextlib.suppress(AttributeError, OSError):
+            stream.seek(0)
 
 
 def create_document(
