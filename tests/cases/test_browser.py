@@ -22,10 +22,12 @@ def _pick(page, name: str, typed: str, option: str):
     box.press("Enter")
 
 
-def _both(page, screenshot, name: str):
+def _both(page, screenshot, name: str, reload: bool = False):
     page.set_viewport_size(DESKTOP)
     screenshot(f"cases-{name}-desktop")
     page.set_viewport_size(PHONE)
+    if reload:  # a GET page: load it as a phone would (filters start folded)
+        page.reload()
     screenshot(f"cases-{name}-phone")
     page.set_viewport_size(DESKTOP)
 
@@ -113,7 +115,8 @@ def test_litigator_workflow(page, db, ref, litigator, browser_login, screenshot)
     page.goto("/cases/")
     assert page.get_by_role("link", name="A.B. v. France").is_visible()
     assert page.locator(".facets").get_by_text("Liberty and security").is_visible()
-    _both(page, screenshot, "list")
+    _both(page, screenshot, "list", reload=True)
+    assert page.get_by_role("link", name="A.B. v. France").is_visible()
 
     page.goto("/cases/deadlines")
     assert page.get_by_text("File with European Court of Human Rights by 2025-07-10").is_visible()
