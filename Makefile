@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := tracker
 
-.PHONY: run test test-postgres lint format bench venv clean i18n-extract i18n-compile
+.PHONY: run test test-postgres lint format bench loadtest venv clean i18n-extract i18n-compile
 
 venv: $(STAMP)
 
@@ -39,6 +39,11 @@ BENCH_REPS ?= 20
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --sizes "$(SIZES)" --dbs "$(BENCH_DBS)" \
 		--pg-url "$(BENCH_PG_URL)" --reps $(BENCH_REPS) $(BENCH_ARGS)
+
+## Multi-worker load test on 127.0.0.1 (gunicorn on PostgreSQL, Redis rate limits, locust).
+## make loadtest LOAD_ARGS="20000 10 90"   (cases, users, seconds)
+loadtest: $(STAMP)
+	bash bench/loadtest.sh $(LOAD_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check tracker tests
