@@ -27,6 +27,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(build_config(Path(app.instance_path), config))
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
+    from tracker.security import BoundedIntConverter
+
+    # Before any blueprint adds its rules: every `<int:...>` in the app is bounded.
+    app.url_map.converters["int"] = BoundedIntConverter
+
     _init_extensions(app)
     _register_blueprints(app)
 

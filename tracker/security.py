@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Flask, abort, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from tracker.extensions import login_manager
 from tracker.types import Role
@@ -36,6 +37,43 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+# The largest id any table holds: ids are INTEGER columns, and PostgreSQL's INTEGER stops
+# here (SQLite's at 2**63 - 1). A larger id in a URL cannot name a record.
+MAX_ID = 2**31 - 1
+
+
+def digits_up_to(limit: int) -> str:
+    """A regular expression for the decimal numbers 0..limit: a number with more digits than
+    limit, or as many digits and larger, does not match (leading zeros count as digits)."""
+    digits = str(limit)
+    width = len(digits)
+    alternatives = [rf"\d{{1,{width - 1}}}"] if width > 1 else []
+    for i, digit in enumerate(digits):
+        low = 1 if i == 0 and width > 1 else 0
+        if int(digit) > low:
+            rest = width - i - 1
+            tail = rf"\d{{{rest}}}" if rest else ""
+            alternatives.append(f"{digits[:i]}[{low}-{int(digit) - 1}]{tail}")
+    alternatives.append(digits)
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+class BoundedIntConverter(IntegerConverter):
+    """The app's `int` converter: an id past MAX_ID does not match the route, so it is a 404.
+
+    Without the bound such an id reached the database and failed there (a 500: an overflow on
+    SQLite, "integer out of range" on PostgreSQL). The bound is in the regular expression, not
+    only in to_python(): Werkzeug treats a failed conversion as the end of matching, so the
+    API's catch-all JSON 404 would be skipped and another method's rule would turn it into a
+    405. Rules may still pass their own min/max (checked after matching, as usual).
+    """
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+        if max is not None and not fixed_digits and max >= 0:
+            self.regex = ("-?" if signed else "") + digits_up_to(max)
+
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
