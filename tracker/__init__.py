@@ -32,6 +32,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Before any blueprint adds its rules: every `<int:...>` in the app is bounded.
     app.url_map.converters["int"] = BoundedIntConverter
 
+    _trust_proxies(app)
+    _warn_about_memory_counters(app)
     _init_extensions(app)
     _register_blueprints(app)
 
@@ -44,6 +46,30 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRACKER_PROXY_COUNT reverse proxies, take the client's address, scheme and host
+    from their X-Forwarded-* headers, so rate limits, sessions and the audit trail see the
+    client and not the proxy. Without proxies those headers are ignored: anyone can send them.
+    """
+    count = app.config["PROXY_COUNT"]
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+
+def _warn_about_memory_counters(app: Flask) -> None:
+    # Production allows memory:// only with TRACKER_SINGLE_PROCESS (tracker.config refuses it
+    # otherwise): say so loudly at every start, so nobody adds workers without noticing.
+    if app.config["TRACKER_ENV"] == "production" and app.config["RATELIMIT_STORAGE_URI"].startswith(
+        "memory://"
+    ):
+        app.logger.warning(
+            "Rate limits and the TOTP replay guard are kept in this process's memory "
+            "(TRACKER_RATELIMIT_STORAGE_URI=memory://): run exactly one worker."
+        )
 
 
 def _init_extensions(app: Flask) -> None:

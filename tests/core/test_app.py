@@ -91,3 +91,56 @@ def test_unknown_url_is_a_plain_404_page(client, factory, login):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "There is nothing here." in response.get_data(as_text=True)
+
+
+SECRET = "s" * 48
+
+
+def test_production_refuses_in_memory_rate_limits(monkeypatch, tmp_path):
+    monkeypatch.delenv("TRACKER_RATELIMIT_STORAGE_URI", raising=False)
+    monkeypatch.delenv("TRACKER_SINGLE_PROCESS", raising=False)
+    with pytest.raises(ConfigError, match="TRACKER_RATELIMIT_STORAGE_URI is memory://") as exc:
+        create_app(
+            {"ENV": "production", "SECRET_KEY": SECRET, "DATABASE_URL": f"sqlite:///{tmp_path}/x"}
+        )
+    assert "redis://" in str(exc.value) and "TRACKER_SINGLE_PROCESS" in str(exc.value)
+
+
+def test_a_single_process_production_may_keep_counters_in_memory_with_a_warning(
+    monkeypatch, tmp_path, caplog
+):
+    monkeypatch.delenv("TRACKER_RATELIMIT_STORAGE_URI", raising=False)
+    monkeypatch.setenv("TRACKER_SINGLE_PROCESS", "true")
+    app = create_app(
+        {"ENV": "production", "SECRET_KEY": SECRET, "DATABASE_URL": f"sqlite:///{tmp_path}/x"}
+    )
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert "run exactly one worker" in caplog.text
+
+
+def test_production_with_redis_counters_starts_without_the_warning(monkeypatch, tmp_path, caplog):
+    monkeypatch.setenv("TRACKER_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379")
+    app = create_app(
+        {"ENV": "production", "SECRET_KEY": SECRET, "DATABASE_URL": f"sqlite:///{tmp_path}/x"}
+    )
+    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379"
+    assert "run exactly one worker" not in caplog.text
+
+
+@pytest.mark.parametrize("value", ["-1", "6", "two"])
+def test_a_bad_proxy_count_is_refused(monkeypatch, tmp_path, value):
+    monkeypatch.setenv("TRACKER_PROXY_COUNT", value)
+    with pytest.raises(ConfigError, match="TRACKER_PROXY_COUNT"):
+        create_app({"ENV": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+
+
+def test_the_proxy_count_wraps_the_app_in_proxy_fix(monkeypatch, tmp_path):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    monkeypatch.setenv("TRACKER_PROXY_COUNT", "2")
+    app = create_app({"ENV": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    assert isinstance(app.wsgi_app, ProxyFix)
+    assert (app.wsgi_app.x_for, app.wsgi_app.x_proto, app.wsgi_app.x_host) == (2, 2, 2)
+    monkeypatch.delenv("TRACKER_PROXY_COUNT")
+    plain = create_app({"ENV": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/y.db"})
+    assert not isinstance(plain.wsgi_app, ProxyFix)
