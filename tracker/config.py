@@ -62,7 +62,7 @@ def _secret_from_instance(instance_path: Path) -> str:
     path = instance_path / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:

@@ -144,3 +144,40 @@ def test_the_proxy_count_wraps_the_app_in_proxy_fix(monkeypatch, tmp_path):
     monkeypatch.delenv("TRACKER_PROXY_COUNT")
     plain = create_app({"ENV": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/y.db"})
     assert not isinstance(plain.wsgi_app, ProxyFix)
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_the_app_creates_a_private_instance_folder_and_database(monkeypatch, tmp_path):
+    instance = tmp_path / "new" / "instance"
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(instance))
+    monkeypatch.delenv("TRACKER_DATABASE_URL", raising=False)
+    monkeypatch.delenv("TRACKER_UPLOAD_DIR", raising=False)
+    monkeypatch.setenv("TRACKER_SECRET_KEY", SECRET)
+    app = create_app({"ENV": "development"})
+    assert _mode(instance) == 0o700
+    database = instance / "tracker.sqlite3"
+    assert _mode(database) == 0o600
+    from tracker.extensions import db
+
+    with app.app_context():
+        db.create_all()  # SQLite writes into the file it was given, keeping its mode
+        db.engine.dispose()
+    assert database.stat().st_size > 0 and _mode(database) == 0o600
+    assert all(_mode(p) & 0o077 == 0 for p in instance.iterdir())
+
+
+def test_the_instance_folder_is_left_alone_when_nothing_lives_there(monkeypatch, tmp_path):
+    instance = tmp_path / "unused"
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(instance))
+    create_app(
+        {
+            "ENV": "testing",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/elsewhere.db",
+            "UPLOAD_DIR": str(tmp_path / "files"),
+        }
+    )
+    assert not instance.exists()
+    assert _mode(tmp_path / "elsewhere.db") == 0o600
