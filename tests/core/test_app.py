@@ -181,3 +181,14 @@ def test_the_instance_folder_is_left_alone_when_nothing_lives_there(monkeypatch,
     )
     assert not instance.exists()
     assert _mode(tmp_path / "elsewhere.db") == 0o600
+
+
+def test_json_errors_outside_the_api_blueprint_have_the_api_shape(client, factory, login):
+    login(factory.user())
+    # Routing fails before the API blueprint sees the request (an id no column can hold).
+    routed = client.get(f"/api/v1/cases/{2**40}")
+    assert routed.status_code == 404
+    assert routed.get_json() == {"error": "not_found", "reason": "There is nothing here."}
+    # A JSON client of an HTML page gets the same shape.
+    page = client.get("/no/such/page", headers={"Accept": "application/json"})
+    assert page.status_code == 404 and page.get_json()["error"] == "not_found"
