@@ -55,16 +55,18 @@ def users_create(email, name, organisation, role, password_stdin):
         org = db.session.scalar(
             select(Organisation).where(func.lower(Organisation.name) == organisation.lower())
         )
-        if org is None:
+        new_organisation = org is None
+        if new_organisation:
             org = create_organisation(name=organisation)
-            click.echo(f"Created organisation {org.name!r}.")
         user = create_user(
             email=email, name=name or email, organisation=org, role=Role(role), password=password
         )
         db.session.commit()
     except AccountError as exc:
-        db.session.rollback()
+        db.session.rollback()  # the new organisation too: nothing is created
         raise click.ClickException(str(exc)) from exc
+    if new_organisation:
+        click.echo(f"Created organisation {org.name!r}.")
     click.echo(f"Created {user.role.value} {user.email} in {org.name}.")
 
 

@@ -39,7 +39,20 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "MAIL_PORT": (587, int),
     "MAIL_FROM": ("tracker@localhost", str),
     "LOG_LEVEL": ("INFO", str),
+    "PROXY_COUNT": (0, int),
+    "SINGLE_PROCESS": (False, _bool),
 }
+
+MAX_PROXY_COUNT = 5
+
+MEMORY_STORAGE_REFUSED = (
+    "TRACKER_RATELIMIT_STORAGE_URI is memory:// in production. Those counters live in one "
+    "process: with several gunicorn workers each keeps its own, so login throttling and API "
+    "rate limits are multiplied by the number of workers and a TOTP code can be replayed on "
+    "another worker. Set TRACKER_RATELIMIT_STORAGE_URI=redis://HOST:6379, or, if this "
+    "deployment really runs a single process (gunicorn --workers 1), set "
+    "TRACKER_SINGLE_PROCESS=true to accept in-memory counters."
+)
 
 LOCALES = ("en", "es", "fr", "pt", "ar")
 
@@ -49,7 +62,7 @@ def _secret_from_instance(instance_path: Path) -> str:
     path = instance_path / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -63,7 +76,10 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
     values: dict[str, Any] = {}
     for name, (default, parse) in SETTINGS.items():
         raw = os.environ.get(f"TRACKER_{name}")
-        values[name] = parse(raw) if raw not in (None, "") else default
+        try:
+            values[name] = parse(raw) if raw not in (None, "") else default
+        except ValueError:
+            raise ConfigError(f"TRACKER_{name} must be a whole number, not {raw!r}.") from None
     # Test overrides use the short names too (ENV, DATABASE_URL, ...) or Flask's own keys.
     for name in list(overrides):
         if name in SETTINGS:
@@ -85,6 +101,19 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         )
     elif env == "production" and len(secret) < 32:
         raise ConfigError("TRACKER_SECRET_KEY must be at least 32 characters long.")
+
+    proxies = values["PROXY_COUNT"]
+    if not isinstance(proxies, int) or not 0 <= proxies <= MAX_PROXY_COUNT:
+        raise ConfigError(
+            f"TRACKER_PROXY_COUNT is the number of reverse proxies in front of the app "
+            f"(0 to {MAX_PROXY_COUNT}), not {proxies!r}."
+        )
+    if (
+        env == "production"
+        and values["RATELIMIT_STORAGE_URI"].startswith("memory://")
+        and not values["SINGLE_PROCESS"]
+    ):
+        raise ConfigError(MEMORY_STORAGE_REFUSED)
 
     database_url = values["DATABASE_URL"] or f"sqlite:///{instance_path / 'tracker.sqlite3'}"
     if database_url.startswith("postgresql://"):
@@ -123,6 +152,8 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         "MAIL_PORT": values["MAIL_PORT"],
         "MAIL_FROM": values["MAIL_FROM"],
         "LOG_LEVEL": values["LOG_LEVEL"],
+        "PROXY_COUNT": proxies,
+        "SINGLE_PROCESS": values["SINGLE_PROCESS"],
     }
     if env == "testing":
         config["RATELIMIT_STORAGE_URI"] = values["RATELIMIT_STORAGE_URI"]

@@ -9,7 +9,10 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask, abort, g, jsonify, redirect, request, session, url_for
+from flask_babel import format_number
+from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from tracker.extensions import login_manager
 from tracker.types import Role
@@ -36,6 +39,43 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+# The largest id any table holds: ids are INTEGER columns, and PostgreSQL's INTEGER stops
+# here (SQLite's at 2**63 - 1). A larger id in a URL cannot name a record.
+MAX_ID = 2**31 - 1
+
+
+def digits_up_to(limit: int) -> str:
+    """A regular expression for the decimal numbers 0..limit: a number with more digits than
+    limit, or as many digits and larger, does not match (leading zeros count as digits)."""
+    digits = str(limit)
+    width = len(digits)
+    alternatives = [rf"\d{{1,{width - 1}}}"] if width > 1 else []
+    for i, digit in enumerate(digits):
+        low = 1 if i == 0 and width > 1 else 0
+        if int(digit) > low:
+            rest = width - i - 1
+            tail = rf"\d{{{rest}}}" if rest else ""
+            alternatives.append(f"{digits[:i]}[{low}-{int(digit) - 1}]{tail}")
+    alternatives.append(digits)
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+class BoundedIntConverter(IntegerConverter):
+    """The app's `int` converter: an id past MAX_ID does not match the route, so it is a 404.
+
+    Without the bound such an id reached the database and failed there (a 500: an overflow on
+    SQLite, "integer out of range" on PostgreSQL). The bound is in the regular expression, not
+    only in to_python(): Werkzeug treats a failed conversion as the end of matching, so the
+    API's catch-all JSON 404 would be skipped and another method's rule would turn it into a
+    405. Rules may still pass their own min/max (checked after matching, as usual).
+    """
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+        if max is not None and not fixed_digits and max >= 0:
+            self.regex = ("-?" if signed else "") + digits_up_to(max)
+
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -121,6 +161,59 @@ def _gate():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
+# --- Input every view can rely on -------------------------------------------------------------
+MAX_PAGE = 1_000_000
+_PAGE = re.compile(r"[0-9]{1,7}")  # ASCII digits only: "²".isdigit() is true, int("²") fails
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether a JSON value (or a plain string) holds a NUL character anywhere."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _nul_in_request() -> bool:
+    for multi in (request.args, request.form):
+        for key, value in multi.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                return True
+    if any("\x00" in (f.filename or "") for f in request.files.values()):
+        return True
+    if any(_has_nul(v) for v in (request.view_args or {}).values()):
+        return True
+    return request.is_json and _has_nul(request.get_json(silent=True))
+
+
+def _refuse(field: str, message: str):
+    if request.path.startswith("/api/"):
+        from tracker.api.auth import error_response
+
+        return error_response(400, _("Invalid parameter."), fields={field: message})
+    abort(400, description=message)
+
+
+def _check_input():
+    """Refuse, for every endpoint at once, input that no view should have to survive.
+
+    A NUL character cannot be stored in PostgreSQL text (the driver raises DataError, a 500);
+    a `page` past what any list has overflowed the database's OFFSET (another 500). Both get
+    a clear 400 here instead, as JSON under /api/.
+    """
+    if _nul_in_request():
+        return _refuse("body", _("The request contains a NUL character, which is not allowed."))
+    for raw in request.args.getlist("page"):
+        if not _PAGE.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE:
+            return _refuse(
+                "page", _("The page is a whole number from 1 to %(n)s.", n=format_number(MAX_PAGE))
+            )
+    return None
+
+
 def _headers(response):
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
@@ -152,6 +245,7 @@ def init_app(app: Flask) -> None:
     # the session checks below, so every request starts by forgetting it.
     app.before_request_funcs.setdefault(None, []).insert(0, _forget_cached_user)
     app.before_request(_gate)
+    app.before_request(_check_input)
     from tracker.audit import install_guard
 
     install_guard()

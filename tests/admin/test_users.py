@@ -97,7 +97,7 @@ def test_user_list_paginates(admin_client, factory):
     assert "Page 1 of 2" in first and "Bulk 00" in first
     second = admin_client.get("/admin/users?page=2").get_data(as_text=True)
     assert "Page 2 of 2" in second and "Bulk 00" not in second
-    assert admin_client.get("/admin/users?page=abc").status_code == 200
+    assert admin_client.get("/admin/users?page=abc").status_code == 400  # tests/security
     assert admin_client.get("/admin/users?page=999").status_code == 200
 
 

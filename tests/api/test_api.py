@@ -351,3 +351,36 @@ def test_openapi_document_describes_the_routes(client, world, token_for):
     assert set(doc["paths"]["/api/v1/cases/{case_id}"]) == {"get", "patch"}
     assert "CaseCreate" in doc["components"]["schemas"]
     assert doc["paths"]["/api/v1/cases"]["post"]["requestBody"]["content"]["application/json"]
+
+
+def test_made_up_tokens_share_their_address_limit(client, app, world, token_for):
+    """Each invalid token used to get a bucket of its own (keyed on what the client sent), so
+    guessing tokens was unlimited. Now they count against the address; valid tokens keep
+    their own limit."""
+    import secrets
+
+    from tracker.api.auth import TOKEN_PREFIX
+
+    app.config["API_RATE_LIMIT"] = "3 per minute"
+    try:
+        env = {"REMOTE_ADDR": "192.0.2.50"}
+        statuses = [
+            client.get(
+                "/api/v1/taxonomy/forums",
+                headers={"Authorization": f"Bearer {TOKEN_PREFIX}{secrets.token_urlsafe(32)}"},
+                environ_base=env,
+            ).status_code
+            for _ in range(4)
+        ]
+        assert statuses == [401, 401, 401, 429]
+        valid = token_for(world.user)
+        for _ in range(3):  # the same address, a real token: its own limit
+            response = client.get("/api/v1/taxonomy/forums", headers=valid, environ_base=env)
+            assert response.status_code == 200
+        _error(
+            client.get("/api/v1/taxonomy/forums", headers=valid, environ_base=env),
+            429,
+            "too_many_requests",
+        )
+    finally:
+        app.config.pop("API_RATE_LIMIT")

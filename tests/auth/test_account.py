@@ -97,6 +97,32 @@ def test_change_password_is_audited_without_the_hash(client, db, factory, login)
     assert "password_hash" not in dumped and stored not in dumped and NEW not in dumped
 
 
+def test_changing_the_password_revokes_the_api_tokens(app, client, db, factory, login):
+    from tracker.api.auth import create_token
+    from tracker.auth.models import TokenScope
+
+    user = factory.user()
+    other = factory.user()
+    _row, mine = create_token(user=user, name="laptop", scope=TokenScope.READ)
+    _row, theirs = create_token(user=other, name="laptop", scope=TokenScope.READ)
+    db.session.commit()
+    api = app.test_client()
+    assert api.get("/api/v1/cases", headers={"Authorization": f"Bearer {mine}"}).status_code == 200
+    login(user)
+    form = client.get("/account/password").get_data(as_text=True)
+    assert "your API tokens will be revoked" in form
+    response = client.post(
+        "/account/password",
+        data={"current_password": Factory.PASSWORD, "new_password": NEW, "confirm": NEW},
+        follow_redirects=True,
+    )
+    assert "API tokens revoked: 1." in response.get_data(as_text=True)
+    refused = api.get("/api/v1/cases", headers={"Authorization": f"Bearer {mine}"})
+    assert refused.status_code == 401
+    kept = api.get("/api/v1/cases", headers={"Authorization": f"Bearer {theirs}"})
+    assert kept.status_code == 200  # only the user's own tokens
+
+
 # --- Two-factor ------------------------------------------------------------------------------
 
 
@@ -231,6 +257,23 @@ def test_set_password_link_works_once(app, db, invited):
         .status_code
         == 404
     )
+
+
+def test_a_new_password_from_a_link_revokes_the_api_tokens(app, db, factory):
+    """An admin's new link for an existing account (a lost password): old tokens stop."""
+    from tracker.api.auth import create_token
+    from tracker.auth.models import TokenScope
+
+    user = factory.user()
+    _row, secret = create_token(user=user, name="old", scope=TokenScope.READ)
+    db.session.commit()
+    token = invitation_token(user)
+    response = app.test_client().post(
+        f"/set-password/{token}", data={"new_password": NEW, "confirm": NEW}
+    )
+    assert response.status_code == 302
+    api = app.test_client().get("/api/v1/cases", headers={"Authorization": f"Bearer {secret}"})
+    assert api.status_code == 401
 
 
 def test_set_password_refuses_a_weak_password(app, db, invited):

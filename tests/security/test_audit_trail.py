@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -240,7 +240,7 @@ def test_audit_page_paginates(admin_client, db):
     assert "Page 1 of 2" in first and "things #59" in first and "things #0<" not in first
     second = admin_client.get("/admin/audit?page=2").get_data(as_text=True)
     assert "things #0" in second
-    assert admin_client.get("/admin/audit?page=-3").status_code == 200
+    assert admin_client.get("/admin/audit?page=-3").status_code == 400  # test_input.py
 
 
 def test_entries_about_cases_the_admin_may_not_see_are_withheld(admin_client, db, factory):
@@ -270,3 +270,141 @@ def test_entries_about_cases_the_admin_may_not_see_are_withheld(admin_client, db
     assert "Secret strategy" not in html and "SECRET-REF" not in html and "Old secret" not in html
     assert html.count("Details withheld") == 2
     assert "Open matter" in html
+
+
+def _audit_world(factory):
+    """Records of every audited type, one on a restricted case the admin is not on and one on
+    a network case, plus library pleadings and documents at both ends of the rule."""
+    from tracker.cases.models import (
+        CaseLink,
+        Compliance,
+        Event,
+        EventKind,
+        Implementation,
+        LinkKind,
+        Party,
+        PartyRole,
+        ProceedingTreatment,
+        Treatment,
+    )
+    from tracker.documents.models import DocumentKind
+    from tracker.patterns.models import Opportunity
+    from tracker.pleadings.models import ModelPleading
+
+    author = factory.user(role=Role.LITIGATOR)
+    right = factory.right("liberty")
+    target = factory.jurisdiction("DE")
+    cases = {
+        "secret": factory.case(confidentiality=Confidentiality.RESTRICTED, team=[author]),
+        "open": factory.case(confidentiality=Confidentiality.NETWORK),
+    }
+    other_open = factory.case(confidentiality=Confidentiality.NETWORK)
+    records: dict[str, list] = {}
+    for side, case in cases.items():
+        proceeding = factory.proceeding(case)
+        pleading_level = Confidentiality.RESTRICTED if side == "secret" else Confidentiality.NETWORK
+        pleading = factory.commit(
+            ModelPleading(
+                title=f"Pleading {side}",
+                kind=DocumentKind.COMPLAINT,
+                language="en",
+                organisation=author.organisation,
+                confidentiality=pleading_level,
+                created_by_id=author.id,
+            )
+        )
+        records[side] = [
+            case,
+            proceeding,
+            factory.commit(
+                ProceedingTreatment(proceeding=proceeding, right=right, treatment=Treatment.UPHELD)
+            ),
+            factory.commit(
+                Implementation(
+                    proceeding=proceeding, measures_ordered="x", compliance=Compliance.UNKNOWN
+                )
+            ),
+            factory.commit(Party(case=case, role=PartyRole.CLAIMANT, pseudonym="A.B.")),
+            factory.commit(
+                Event(case=case, kind=EventKind.HEARING, occurred_on=date(2025, 1, 1), title="H")
+            ),
+            # A link is withheld when either end is: the restricted case is its target here.
+            factory.commit(
+                CaseLink(source_case=other_open, target_case=case, kind=LinkKind.RELATED_TO)
+            ),
+            factory.document(case),  # a network document: its case decides
+            pleading,
+            factory.document(None, pleading_id=pleading.id),  # a library document
+            factory.commit(
+                Opportunity(
+                    source_case_id=case.id,
+                    source_proceeding_id=proceeding.id,
+                    right_id=right.id,
+                    target_jurisdiction_id=target.id,
+                    basis="both bound",
+                )
+            ),
+        ]
+    return records
+
+
+def test_entries_are_withheld_per_record_type(admin_client, db, factory):
+    """Entries that carry no case_id are decided by their record: its case (through the
+    proceeding for treatments and implementations, either end for links), document_filter,
+    pleading_filter. Unknown types are withheld; the deployment's own records are shown."""
+    records = _audit_world(factory)
+    db.session.execute(delete(AuditEntry))
+    expected: dict[str, bool] = {}  # marker -> shown
+    for side, items in records.items():
+        for record in items:
+            marker = f"{side.upper()}-{type(record).__tablename__}-{record.id}"
+            record_audit(action="update", entity=record, after={"note": marker}, summary=marker)
+            expected[marker] = side == "open"
+    record_audit(action="create", entity_type="mystery", entity_id=1, after={"note": "MYSTERY"})
+    expected["MYSTERY"] = False
+    user = factory.user(role=Role.VIEWER)
+    record_audit(action="update", entity=user, after={"note": "USER-ENTRY"})
+    expected["USER-ENTRY"] = True
+    # Records that no longer exist: their own values decide, and only an open level shows.
+    for level in ("restricted", "organisation", "network"):
+        marker = f"DELETED-{level}"
+        record_audit(
+            action="case.delete",
+            entity_type="cases",
+            entity_id=900000,
+            before={"confidentiality": level, "title": marker},
+        )
+        expected[marker] = level == "network"
+    record_audit(
+        action="event.delete",
+        entity_type="events",
+        entity_id=900001,
+        before={"case_id": records["secret"][0].id, "title": "DELETED-event-secret"},
+    )
+    expected["DELETED-event-secret"] = False
+    record_audit(
+        action="event.delete",
+        entity_type="events",
+        entity_id=900002,
+        before={"case_id": records["open"][0].id, "title": "DELETED-event-open"},
+    )
+    expected["DELETED-event-open"] = True
+    db.session.commit()
+
+    html = admin_client.get("/admin/audit").get_data(as_text=True)
+    wrong = {marker: shown for marker, shown in expected.items() if (marker in html) != shown}
+    assert not wrong, wrong
+    assert html.count("Details withheld") == sum(not shown for shown in expected.values())
+    types = {type(r).__tablename__ for r in records["secret"]}
+    assert types >= {
+        "cases",
+        "proceedings",
+        "proceeding_treatments",
+        "implementations",
+        "parties",
+        "events",
+        "case_links",
+        "documents",
+        "model_pleadings",
+        "opportunities",
+    }

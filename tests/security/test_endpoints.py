@@ -94,3 +94,66 @@ def test_admin_endpoints_answer_404_to_other_roles(app, db, factory, client, log
         if status != 404:
             problems.append((method, url, status))
     assert not problems, problems
+
+
+# Past every id column: PostgreSQL's INTEGER ends at 2**31 - 1, SQLite's at 2**63 - 1.
+HUGE_IDS = (2**31, 2**63, 10**30)
+
+
+def test_every_int_route_answers_404_for_an_id_out_of_range(
+    app, db, factory, client, login, monkeypatch
+):
+    """Each `<int:...>` route 404s for an id no database column can hold (never a 500)."""
+    from tracker.api.auth import create_token
+    from tracker.auth.models import TokenScope
+
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # list every 500, go on
+    admin = factory.user(role=Role.ADMIN)
+    login(admin)  # admin routes too, past their role check
+    _token, secret = create_token(user=admin, name="walk", scope=TokenScope.WRITE)
+    db.session.commit()
+    api_headers = {"Authorization": f"Bearer {secret}"}  # API writes refuse a session
+    rules = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if any(
+            isinstance(rule._converters[name], converters.IntegerConverter)
+            for name in rule.arguments
+        )
+    ]
+    assert len(rules) >= 30  # the walk really covers the record routes
+    problems = []
+    for rule in rules:
+        for huge in HUGE_IDS:
+            values = {name: _dummy_value(rule, name) for name in rule.arguments}
+            values |= {
+                name: huge
+                for name in rule.arguments
+                if isinstance(rule._converters[name], converters.IntegerConverter)
+            }
+            with app.test_request_context():
+                from flask import url_for
+
+                url = url_for(rule.endpoint, **values)
+            methods = sorted((rule.methods or set()) & {"GET", "POST", "PUT", "PATCH", "DELETE"})
+            for method in methods:
+                headers = api_headers if url.startswith("/api/") else {}
+                response = client.open(url, method=method, headers=headers)
+                if response.status_code != 404:
+                    problems.append((method, url, response.status_code))
+                elif url.startswith("/api/"):
+                    assert response.get_json()["error"] == "not_found", url
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("limit", [0, 7, 10, 99, 1000, 2**31 - 1])
+def test_the_id_pattern_matches_exactly_zero_to_its_limit(limit):
+    import re
+
+    from tracker.security import digits_up_to
+
+    pattern = re.compile(digits_up_to(limit))
+    numbers = [*range(2100), limit - 1, limit, limit + 1, 2**31, 2**63, 10 * limit + 9]
+    for n in numbers:
+        if n >= 0:
+            assert bool(pattern.fullmatch(str(n))) == (n <= limit), n

@@ -12,8 +12,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from tracker.access import can, case_filter
+from tracker.access import can
 from tracker.admin import bp
+from tracker.admin.audit import withheld_entries
 from tracker.admin.forms import (
     AuditFilterForm,
     OrganisationForm,
@@ -37,7 +38,6 @@ from tracker.auth.services import (
     save_organisation,
     update_user,
 )
-from tracker.cases.models import Case
 from tracker.extensions import db
 from tracker.security import require
 from tracker.taxonomy.models import Jurisdiction, JurisdictionKind
@@ -407,22 +407,6 @@ def _diff_rows(entry: AuditEntry) -> list[tuple[str, str, str]]:
     ]
 
 
-def _case_id_of(entry: AuditEntry) -> int | None:
-    """The case an entry is about (the case itself or a child record), if any."""
-    raw = None
-    if entry.entity_type == "cases":
-        raw = entry.entity_id
-    else:
-        for values in (entry.after, entry.before):
-            if values and values.get("case_id") is not None:
-                raw = values["case_id"]
-                break
-    try:
-        return int(raw) if raw is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
 @bp.get("/audit")
 @require("admin.audit")
 def audit():
@@ -460,21 +444,13 @@ def audit():
     pagination = db.paginate(stmt, per_page=PER_PAGE, error_out=False)
 
     # Administering the deployment is no reason to read restricted litigation: entries about
-    # cases the admin may not see keep their who/when/what but withhold the values.
-    case_ids = {cid for e in pagination.items if (cid := _case_id_of(e)) is not None}
-    hidden: set[int] = set()
-    if case_ids:
-        visible = set(
-            db.session.scalars(
-                select(Case.id).where(case_filter(current_user), Case.id.in_(case_ids))
-            )
-        )
-        hidden = case_ids - visible
+    # records the admin may not see keep their who/when/what but withhold the values.
+    hidden = withheld_entries(current_user, pagination.items)
     entries = [
         {
             "entry": e,
-            "withheld": _case_id_of(e) in hidden,
-            "diff": [] if _case_id_of(e) in hidden else _diff_rows(e),
+            "withheld": e.id in hidden,
+            "diff": [] if e.id in hidden else _diff_rows(e),
         }
         for e in pagination.items
     ]

@@ -1,7 +1,8 @@
 """Personal API tokens and the API's authentication, scopes, errors and rate limit.
 
 A token is shown once, when it is created; only its SHA-256 is stored, with a short prefix
-that identifies it in lists and keys its rate limit. Every API request is authenticated here:
+that identifies it in lists. A valid token keys its own rate limit; an invalid one counts
+against its address. Every API request is authenticated here:
 a bearer token (read or read-write scope), or, for reading only, the signed-in browser
 session. State-changing calls refuse the session, so the CSRF exemption cannot be abused.
 """
@@ -179,12 +180,29 @@ def _bearer() -> str | None:
     return None
 
 
+def _checked_bearer() -> tuple[User, ApiToken] | None:
+    """The bearer token's user and row if the token is valid; looked up once per request (the
+    rate limit's key needs it before authenticate() runs)."""
+    # Kept in the WSGI environ, which lives exactly as long as the request (`g` may outlive
+    # it when a caller holds an app context across requests, as the tests do).
+    key = "tracker.api_bearer"
+    if key not in request.environ:
+        secret = _bearer()
+        request.environ[key] = token_user(secret) if secret is not None else None
+    return request.environ[key]
+
+
 def rate_key() -> str:
-    """Per token (its public prefix), else per signed-in user, else per address."""
-    secret = _bearer()
-    if secret:
-        return "api-token:" + secret[:PREFIX_LENGTH]
-    if getattr(current_user, "is_authenticated", False):
+    """Per valid token, else per signed-in user, else per address.
+
+    An invalid token counts against its address, never a bucket of its own: keying on what
+    the client sends would give every made-up token a fresh limit (and unlimited guesses).
+    """
+    if _bearer() is not None:
+        found = _checked_bearer()
+        if found is not None:
+            return f"api-token:{found[1].id}"
+    elif getattr(current_user, "is_authenticated", False):
         return f"api-user:{current_user.id}"
     return "api-ip:" + (request.remote_addr or "unknown")
 
@@ -203,9 +221,8 @@ def authenticate():
             return redirect(url_for("auth.login", next=request.path))
         return None
     g.api_token = None
-    secret = _bearer()
-    if secret is not None:
-        found = token_user(secret)
+    if _bearer() is not None:
+        found = _checked_bearer()
         if found is None:
             raise ApiError(401, _("The API token is invalid, expired or revoked."))
         user, token = found

@@ -159,7 +159,7 @@ def change_password_view():
     status = 200
     if form.validate_on_submit():
         try:
-            ended = change_password(
+            changed = change_password(
                 user=current_user,
                 current_password=form.current_password.data,
                 new_password=form.new_password.data,
@@ -172,7 +172,12 @@ def change_password_view():
         else:
             db.session.commit()
             flash(
-                _("Your password is changed. Sessions ended elsewhere: %(n)d.", n=ended),
+                _(
+                    "Your password is changed. Sessions ended elsewhere: %(n)d. "
+                    "API tokens revoked: %(t)d.",
+                    n=changed.sessions_ended,
+                    t=changed.tokens_revoked,
+                ),
                 "success",
             )
             return redirect(url_for("auth.account"))

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.audit.services import record_audit, snapshot
-from tracker.auth.models import Organisation, User, UserSession
+from tracker.auth.models import ApiToken, Organisation, User, UserSession
 from tracker.extensions import db
 from tracker.types import Role, utcnow
 
@@ -83,19 +84,19 @@ def _common_passwords() -> frozenset[str]:
 def check_password_policy(password: str, *, email: str | None = None) -> None:
     """Length 12-128, no composition rules, not a common password (NIST SP 800-63B)."""
     if len(password) < PASSWORD_MIN:
-        raise WeakPassword(f"Use at least {PASSWORD_MIN} characters.")
+        raise WeakPassword(_("Use at least %(n)d characters.", n=PASSWORD_MIN))
     if len(password) > PASSWORD_MAX:
-        raise WeakPassword(f"Use at most {PASSWORD_MAX} characters.")
+        raise WeakPassword(_("Use at most %(n)d characters.", n=PASSWORD_MAX))
     lowered = password.lower()
     if lowered in _common_passwords():
-        raise WeakPassword("This password is too common; choose another.")
+        raise WeakPassword(_("This password is too common; choose another."))
     if email and lowered == email.lower():
-        raise WeakPassword("The password must not be your e-mail address.")
+        raise WeakPassword(_("The password must not be your e-mail address."))
     # Long but trivially guessable ("aaaaaaaaaaaa", "password1234"): zxcvbn's estimate.
     from zxcvbn import zxcvbn
 
     if zxcvbn(password[:64], user_inputs=[email or ""])["score"] < 2:
-        raise WeakPassword("This password is too easy to guess; try a longer passphrase.")
+        raise WeakPassword(_("This password is too easy to guess; try a longer passphrase."))
 
 
 def hash_password(password: str) -> str:
@@ -121,6 +122,17 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _valid_email(email: str) -> bool:
+    """The syntax check the admin form uses (email_validator), without a DNS lookup."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
 def get_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
@@ -128,12 +140,12 @@ def get_user_by_email(email: str) -> User | None:
 def create_organisation(*, name: str, short_name: str | None = None) -> Organisation:
     name = name.strip()
     if not name:
-        raise AccountError("An organisation needs a name.")
+        raise AccountError(_("An organisation needs a name."))
     existing = db.session.scalar(
         select(Organisation).where(func.lower(Organisation.name) == name.lower())
     )
     if existing is not None:
-        raise AccountError(f"An organisation named {name!r} already exists.")
+        raise AccountError(_("An organisation named %(name)r already exists.", name=name))
     org = Organisation(name=name, short_name=(short_name or None))
     db.session.add(org)
     db.session.flush()
@@ -150,10 +162,10 @@ def create_user(
     password: str | None = None,
 ) -> User:
     email = normalise_email(email)
-    if "@" not in email or len(email) > 254:
-        raise AccountError("Enter a valid e-mail address.")
+    if len(email) > 254 or not _valid_email(email):
+        raise AccountError(_("Enter a valid e-mail address."))
     if get_user_by_email(email) is not None:
-        raise DuplicateEmail(f"A user with the e-mail {email} already exists.")
+        raise DuplicateEmail(_("A user with the e-mail %(email)s already exists.", email=email))
     user = User(email=email, name=name.strip() or email, organisation=organisation, role=role)
     if password is not None:
         check_password_policy(password, email=email)
@@ -369,32 +381,58 @@ def _store_password(user: User, password: str) -> None:
     user.password_changed_at = utcnow()
 
 
+def revoke_all_tokens(user: User) -> int:
+    """Revoke every live API token of the user (a new password: whoever held the old one may
+    have made tokens with it). Returns how many."""
+    return (
+        db.session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        ).rowcount
+        or 0
+    )
+
+
+class PasswordChanged(NamedTuple):
+    sessions_ended: int
+    tokens_revoked: int
+
+
 def set_password_from_invitation(*, user: User, password: str) -> None:
-    """Set the password from a one-time link; every session of the user ends."""
+    """Set the password from a one-time link; every session and API token of the user ends."""
     _store_password(user, password)
     end_all_sessions(user, "password set")
+    revoked = revoke_all_tokens(user)
     db.session.flush()
-    record_audit(action="set_password", entity=user, summary="password set from a one-time link")
+    record_audit(
+        action="set_password",
+        entity=user,
+        summary=f"password set from a one-time link; {revoked} API token(s) revoked",
+    )
 
 
 def change_password(
     *, user: User, current_password: str, new_password: str, keep_token: str | None
-) -> int:
-    """Change one's own password; ends every other session. Returns the sessions ended."""
+) -> PasswordChanged:
+    """Change one's own password; ends every other session and revokes every API token."""
     if not verify_password(user, current_password):
         raise WrongPassword(_("Your current password is not right."))
     if current_password == new_password:
         raise WeakPassword(_("Choose a password different from the current one."))
     _store_password(user, new_password)
     ended = end_all_sessions(user, "password changed", except_token=keep_token)
+    revoked = revoke_all_tokens(user)
     db.session.flush()
     # No hash in the trail: snapshot() leaves it out, and we record only the event.
     record_audit(
         action="change_password",
         entity=user,
-        summary=f"password changed; {ended} other session(s) ended",
+        summary=(
+            f"password changed; {ended} other session(s) ended, {revoked} API token(s) revoked"
+        ),
     )
-    return ended
+    return PasswordChanged(ended, revoked)
 
 
 # --- Two-factor authentication ---------------------------------------------------------------
