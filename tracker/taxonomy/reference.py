@@ -119,6 +119,20 @@ MAX_PROBLEMS_SHOWN = 25
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+def _json_kind(value: Any) -> str:
+    """How a JSON value reads in a problem: "the number 1", "the text 'FR'", "a list"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the value {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        return f"the text {shown!r}"
+    return "a list" if isinstance(value, list) else "an object"
+
+
 # --- Errors -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Problem:
@@ -338,19 +352,7 @@ class _Parser:
         return self.out
 
     def parse_states(self) -> None:
-        regions: dict[str, tuple[str | None, str | None]] = {}
-        path = self.data_dir / M49_FILE
-        try:
-            entries = json.loads(path.read_text(encoding="utf-8"))
-            for entry in entries:
-                regions[entry["alpha-2"]] = (
-                    entry.get("region") or None,
-                    entry.get("sub-region") or None,
-                )
-        except FileNotFoundError:
-            self.problem(M49_FILE, None, "file is missing")
-        except (ValueError, TypeError, KeyError) as exc:
-            self.problem(M49_FILE, None, f"not the expected JSON list of countries ({exc})")
+        regions = self.read_regions()
         for country in pycountry.countries:
             region, subregion = regions.get(country.alpha_2, (None, None))
             self.out.states[country.alpha_2] = {
@@ -362,6 +364,69 @@ class _Parser:
                 "region": region,
                 "subregion": subregion,
             }
+
+    def read_regions(self) -> dict[str, tuple[str | None, str | None]]:
+        """alpha-2 -> (region, sub-region) from the M49 JSON list; each bad entry is a problem."""
+        regions: dict[str, tuple[str | None, str | None]] = {}
+        path = self.data_dir / M49_FILE
+        try:
+            entries = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            self.problem(M49_FILE, None, "file is missing")
+            return regions
+        except UnicodeDecodeError as exc:
+            self.problem(M49_FILE, None, f"cannot be read as UTF-8 ({exc})")
+            return regions
+        except json.JSONDecodeError as exc:
+            where = f"line {exc.lineno} column {exc.colno}"
+            self.problem(M49_FILE, None, f"not valid JSON at {where} ({exc.msg})")
+            return regions
+        if not isinstance(entries, list):
+            self.problem(
+                M49_FILE, None, f"not a JSON list of countries (found {_json_kind(entries)})"
+            )
+            return regions
+        limit = _max_len(Jurisdiction, "region")
+        for number, entry in enumerate(entries, start=1):
+            if not isinstance(entry, dict):
+                found = _json_kind(entry)
+                self.problem(
+                    M49_FILE,
+                    None,
+                    f"entry {number} is not an object of country fields (found {found})",
+                )
+                continue
+            if "alpha-2" not in entry:
+                self.problem(M49_FILE, None, f"entry {number} has no 'alpha-2' code")
+                continue
+            code = entry["alpha-2"]
+            if not isinstance(code, str) or len(code) != 2:
+                self.problem(
+                    M49_FILE,
+                    None,
+                    f"entry {number}: 'alpha-2' is not a two-letter code (found {_json_kind(code)})",
+                )
+                continue
+            values: list[str | None] = []
+            for key in ("region", "sub-region"):
+                value = entry.get(key)
+                if value is not None and not isinstance(value, str):
+                    self.problem(
+                        M49_FILE,
+                        None,
+                        f"entry {number} ({code}): {key!r} is not a text (found {_json_kind(value)})",
+                    )
+                    value = None
+                elif value and limit is not None and len(value) > limit:
+                    self.problem(
+                        M49_FILE,
+                        None,
+                        f"entry {number} ({code}): {key!r} is longer than {limit} characters",
+                    )
+                    value = None
+                values.append(value or None)
+            regions[code] = (values[0], values[1])
+        return regions
 
     def parse_systems(self) -> None:
         name = "systems.csv"
