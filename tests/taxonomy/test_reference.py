@@ -430,7 +430,10 @@ def test_cli_with_broken_data_dir_fails_with_file_and_line(db, runner, broken_di
         ('[{"alpha-2": "AF"}, null]', "entry 2 is not an object of country fields (found null)"),
         ('{"alpha-2": "FR"}', "not a JSON list of countries (found an object)"),
         ('[{"name": "France"}]', "entry 1 has no 'alpha-2' code"),
-        ('[{"alpha-2": 250}]', "entry 1: 'alpha-2' is not a two-letter code (found the number 250)"),
+        (
+            '[{"alpha-2": 250}]',
+            "entry 1: 'alpha-2' is not a two-letter code (found the number 250)",
+        ),
         (
             '[{"alpha-2": "FR", "region": 150}]',
             "entry 1 (FR): 'region' is not a text (found the number 150)",
