@@ -63,8 +63,9 @@ MEMBERSHIP_ROUTES = {
 
 # What users read under a forum, where forums.csv's note is written for maintainers.
 USER_NOTES = {
+    # Shown under "no fixed limit" (the forum has no filing_limit_months).
     "HRC": _l(
-        "No fixed limit. A communication submitted more than five years after domestic "
+        "A communication submitted more than five years after domestic "
         "remedies were exhausted may be rejected as an abuse of the right of submission, "
         "unless the delay is justified (rule 99(c) of the Committee's rules of procedure)."
     ),

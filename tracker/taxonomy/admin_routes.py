@@ -25,7 +25,13 @@ from tracker.taxonomy.forms import (
     RightCreateForm,
     RightForm,
 )
-from tracker.taxonomy.models import Instrument, Provision, Right, provision_rights
+from tracker.taxonomy.models import (
+    Instrument,
+    InstrumentKind,
+    Provision,
+    Right,
+    provision_rights,
+)
 from tracker.taxonomy.services import (
     ReferenceEditError,
     StaleEdit,
@@ -33,6 +39,8 @@ from tracker.taxonomy.services import (
     create_right,
     delete_provision,
     delete_right,
+    is_shipped_provision,
+    is_shipped_right,
     provision_usage,
     right_usage,
     update_instrument,
@@ -90,8 +98,11 @@ def admin_index():
     placeholders = db.session.scalar(
         select(func.count()).select_from(Provision).where(Provision.placeholder.is_(True))
     )
+    # Frameworks whose principles an administrator enters (IACHR 2019); treaties and
+    # protocols without articles here are not gaps to fill.
     empty = db.session.scalars(
         select(Instrument)
+        .where(Instrument.kind == InstrumentKind.SOFT_LAW)
         .where(~exists().where(Provision.instrument_id == Instrument.id))
         .order_by(Instrument.short_title)
     ).all()
@@ -282,6 +293,7 @@ def _render_provision_form(form, provision, status, *, stale=False, usage=None):
         provision=provision,
         rights_tree=_rights_tree(),
         chosen=set(form.rights.data or []),
+        deletable=provision is not None and not is_shipped_provision(provision),
         stale=stale,
         usage=usage,
     ), status
@@ -439,7 +451,11 @@ def _parent_choices(right: Right | None) -> list[SelectChoice]:
 
 def _render_right_form(form, right, status, *, stale=False):
     return render_template(
-        "admin/reference_right_form.html", form=form, right=right, stale=stale
+        "admin/reference_right_form.html",
+        form=form,
+        right=right,
+        stale=stale,
+        deletable=right is not None and not is_shipped_right(right),
     ), status
 
 

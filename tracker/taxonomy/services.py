@@ -113,11 +113,11 @@ def _required(value: str | None, field_name: str, max_len: int) -> str:
     return value
 
 
-def _is_shipped_provision(provision: Provision) -> bool:
+def is_shipped_provision(provision: Provision) -> bool:
     return (provision.instrument.code, provision.number) in shipped_keys().provisions
 
 
-def _is_shipped_right(right: Right) -> bool:
+def is_shipped_right(right: Right) -> bool:
     return right.code in shipped_keys().rights
 
 
@@ -273,7 +273,7 @@ def update_provision(
     title = _required(title, "title", 300)
     before = provision_snapshot(provision)
     if number != provision.number:
-        if _is_shipped_provision(provision):
+        if is_shipped_provision(provision):
             raise ReferenceEditError(
                 _(
                     "This provision comes from the shipped reference data: its number cannot "
@@ -311,7 +311,7 @@ def provision_usage(provision: Provision) -> Usage:
     return Usage(
         used_by=_used_by("provisions", provision.id),
         mapped=[r.name for r in provision.rights],
-        shipped=_is_shipped_provision(provision),
+        shipped=is_shipped_provision(provision),
     )
 
 
@@ -465,7 +465,7 @@ def right_usage(right: Right) -> Usage:
         used_by=_used_by("rights", right.id),
         children=list(right.children),
         mapped=[p.code for p in mapped],
-        shipped=_is_shipped_right(right),
+        shipped=is_shipped_right(right),
     )
 
 
