@@ -103,10 +103,10 @@ def test_membership_ending_is_respected(db, reference_data):
             SystemMembership.system.has(code="EU"),
         )
     ).one()
-    membership.left_on = date(2030, 1, 1)
+    membership.left_on = date(2021, 6, 30)
     db.session.flush()
     cjeu = db.session.scalars(select(Forum).where(Forum.code == "CJEU")).one()
-    assert forum_access(cjeu, france).reason.startswith("Left the European Union on 2030-01-01")
+    assert forum_access(cjeu, france).reason.startswith("Left the European Union on 2021-06-30")
 
 
 def test_ratification_based_answers_are_unchanged(db, reference_data):
