@@ -88,6 +88,8 @@ def reference_load(data_dir):
         raise click.ClickException(str(exc)) from exc
     for name, (added, updated) in counts.items():
         click.echo(f"{name:>16}: {added} added, {updated} updated")
+    if counts.kept_summary():
+        click.echo(counts.kept_summary())
 
 
 @click.command("first-run-hint")

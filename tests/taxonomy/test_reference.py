@@ -418,3 +418,63 @@ def test_cli_with_broken_data_dir_fails_with_file_and_line(db, runner, broken_di
     assert result.exit_code != 0
     assert f"provisions.csv line {line}: unknown instrument 'ECHX'" in result.output
     assert db.session.scalar(select(func.count()).select_from(Jurisdiction)) == 0
+
+
+# --- the countries JSON file --------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("[1, 2]", "entry 1 is not an object of country fields (found the number 1)"),
+        ('["FR"]', "entry 1 is not an object of country fields (found the text 'FR')"),
+        ("[[1]]", "entry 1 is not an object of country fields (found a list)"),
+        ('[{"alpha-2": "AF"}, null]', "entry 2 is not an object of country fields (found null)"),
+        ('{"alpha-2": "FR"}', "not a JSON list of countries (found an object)"),
+        ('[{"name": "France"}]', "entry 1 has no 'alpha-2' code"),
+        (
+            '[{"alpha-2": 250}]',
+            "entry 1: 'alpha-2' is not a two-letter code (found the number 250)",
+        ),
+        (
+            '[{"alpha-2": "FR", "region": 150}]',
+            "entry 1 (FR): 'region' is not a text (found the number 150)",
+        ),
+        (
+            '[{"alpha-2": "FR", "sub-region": "' + "x" * 61 + '"}]',
+            "entry 1 (FR): 'sub-region' is longer than 60 characters",
+        ),
+        (
+            "[{",
+            "not valid JSON at line 1 column 3 (Expecting property name enclosed in double quotes)",
+        ),
+    ],
+    ids=[
+        "numbers",
+        "strings",
+        "lists",
+        "null",
+        "object",
+        "no-code",
+        "code-not-text",
+        "region-not-text",
+        "too-long",
+        "bad-json",
+    ],
+)
+def test_countries_file_with_bad_entries_is_refused_with_the_entry(db, broken_dir, content, reason):
+    (broken_dir / "countries_iso3166_m49.json").write_text(content, encoding="utf-8")
+    before = row_counts(db)
+    with pytest.raises(ReferenceDataError) as info:
+        load_reference(data_dir=broken_dir)
+    assert str(info.value.problems[0]) == f"countries_iso3166_m49.json: {reason}"
+    assert not (db.session.new or db.session.dirty or db.session.deleted)
+    db.session.commit()
+    assert row_counts(db) == before
+
+
+def test_cli_reports_a_bad_countries_entry_without_a_traceback(db, runner, broken_dir):
+    (broken_dir / "countries_iso3166_m49.json").write_text("[1, 2]", encoding="utf-8")
+    result = runner.invoke(args=["reference", "load", "--data-dir", str(broken_dir)])
+    assert result.exit_code == 1
+    assert "countries_iso3166_m49.json: entry 1 is not an object" in result.output
+    assert "Traceback" not in result.output and "AttributeError" not in result.output
+    assert not isinstance(result.exception, AttributeError)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
@@ -17,7 +17,23 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
-from tracker.types import enum_type
+from tracker.types import UTCDateTime, enum_type
+
+
+class AdminEdited:
+    """`edited_at` is set by the admin pages (tracker.taxonomy.services) on every create and edit.
+
+    `tracker reference load` never changes a row that carries it, so an administrator's edit
+    outlives the shipped files (the loader reports the rows it kept). Who edited is in the
+    audit trail, written in the same transaction: a users foreign key here could not be added
+    to an existing SQLite table without rebuilding it (see migration 0010).
+    """
+
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def edited_in_app(self) -> bool:
+        return self.edited_at is not None
 
 
 class JurisdictionKind(enum.StrEnum):
@@ -66,7 +82,7 @@ class InstrumentKind(enum.StrEnum):
     SOFT_LAW = "soft_law"
 
 
-class Instrument(db.Model):
+class Instrument(AdminEdited, db.Model):
     __tablename__ = "instruments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -104,7 +120,7 @@ provision_rights = Table(
 )
 
 
-class Provision(db.Model):
+class Provision(AdminEdited, db.Model):
     """An article of a treaty, or a principle / objective of a soft-law framework."""
 
     __tablename__ = "provisions"
@@ -115,6 +131,8 @@ class Provision(db.Model):
     instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id", ondelete="CASCADE"))
     number: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(300))
+    # The provision's text or a summary of it, entered by an administrator (not in the files).
+    text: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(default=0)
     # Shipped as a heading an administrator must complete from the published text.
     placeholder: Mapped[bool] = mapped_column(default=False)
@@ -154,7 +172,7 @@ class Ratification(db.Model):
         return bound and self.denounced_on is None
 
 
-class Right(db.Model):
+class Right(AdminEdited, db.Model):
     """The rights taxonomy (hierarchical)."""
 
     __tablename__ = "rights"

@@ -2,7 +2,9 @@
 
 Two phases. First every file is read and validated into plain records; any problem raises
 ReferenceDataError naming the file, the line and the reason, before the session is touched.
-Then rows are upserted by their natural keys: the files win for the rows they define, rows
+Then rows are upserted by their natural keys: the files win for the rows they define, except
+rows an administrator created or edited in the app (instruments, provisions with their
+crosswalk, rights: `edited_at` is set), which are kept as they are and counted as kept; rows
 added in the app are never deleted, and a second run changes nothing.
 """
 
@@ -16,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +120,20 @@ KOSOVO_REGION = ("Europe", "Southern Europe")
 
 MAX_PROBLEMS_SHOWN = 25
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _json_kind(value: Any) -> str:
+    """How a JSON value reads in a problem: "the number 1", "the text 'FR'", "a list"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the value {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        return f"the text {shown!r}"
+    return "a list" if isinstance(value, list) else "an object"
 
 
 # --- Errors -------------------------------------------------------------------------------
@@ -338,19 +355,7 @@ class _Parser:
         return self.out
 
     def parse_states(self) -> None:
-        regions: dict[str, tuple[str | None, str | None]] = {}
-        path = self.data_dir / M49_FILE
-        try:
-            entries = json.loads(path.read_text(encoding="utf-8"))
-            for entry in entries:
-                regions[entry["alpha-2"]] = (
-                    entry.get("region") or None,
-                    entry.get("sub-region") or None,
-                )
-        except FileNotFoundError:
-            self.problem(M49_FILE, None, "file is missing")
-        except (ValueError, TypeError, KeyError) as exc:
-            self.problem(M49_FILE, None, f"not the expected JSON list of countries ({exc})")
+        regions = self.read_regions()
         for country in pycountry.countries:
             region, subregion = regions.get(country.alpha_2, (None, None))
             self.out.states[country.alpha_2] = {
@@ -362,6 +367,71 @@ class _Parser:
                 "region": region,
                 "subregion": subregion,
             }
+
+    def read_regions(self) -> dict[str, tuple[str | None, str | None]]:
+        """alpha-2 -> (region, sub-region) from the M49 JSON list; each bad entry is a problem."""
+        regions: dict[str, tuple[str | None, str | None]] = {}
+        path = self.data_dir / M49_FILE
+        try:
+            entries = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            self.problem(M49_FILE, None, "file is missing")
+            return regions
+        except UnicodeDecodeError as exc:
+            self.problem(M49_FILE, None, f"cannot be read as UTF-8 ({exc})")
+            return regions
+        except json.JSONDecodeError as exc:
+            where = f"line {exc.lineno} column {exc.colno}"
+            self.problem(M49_FILE, None, f"not valid JSON at {where} ({exc.msg})")
+            return regions
+        if not isinstance(entries, list):
+            self.problem(
+                M49_FILE, None, f"not a JSON list of countries (found {_json_kind(entries)})"
+            )
+            return regions
+        limit = _max_len(Jurisdiction, "region")
+        for number, entry in enumerate(entries, start=1):
+            if not isinstance(entry, dict):
+                found = _json_kind(entry)
+                self.problem(
+                    M49_FILE,
+                    None,
+                    f"entry {number} is not an object of country fields (found {found})",
+                )
+                continue
+            if "alpha-2" not in entry:
+                self.problem(M49_FILE, None, f"entry {number} has no 'alpha-2' code")
+                continue
+            code = entry["alpha-2"]
+            if not isinstance(code, str) or len(code) != 2:
+                self.problem(
+                    M49_FILE,
+                    None,
+                    f"entry {number}: 'alpha-2' is not a two-letter code "
+                    f"(found {_json_kind(code)})",
+                )
+                continue
+            values: list[str | None] = []
+            for key in ("region", "sub-region"):
+                value = entry.get(key)
+                if value is not None and not isinstance(value, str):
+                    self.problem(
+                        M49_FILE,
+                        None,
+                        f"entry {number} ({code}): {key!r} is not a text "
+                        f"(found {_json_kind(value)})",
+                    )
+                    value = None
+                elif value and limit is not None and len(value) > limit:
+                    self.problem(
+                        M49_FILE,
+                        None,
+                        f"entry {number} ({code}): {key!r} is longer than {limit} characters",
+                    )
+                    value = None
+                values.append(value or None)
+            regions[code] = (values[0], values[1])
+        return regions
 
     def parse_systems(self) -> None:
         name = "systems.csv"
@@ -729,11 +799,66 @@ def parse_reference(data_dir: str | Path | None = None) -> _Parsed:
     return parsed
 
 
+@dataclass(frozen=True)
+class ShippedKeys:
+    """The natural keys of the provisions and rights the shipped files define."""
+
+    provisions: frozenset[tuple[str, str]]  # (instrument code, number)
+    rights: frozenset[str]
+
+
+@lru_cache(maxsize=4)
+def _shipped_keys(data_dir: Path) -> ShippedKeys:
+    def keys(name: str, *columns: str) -> frozenset:
+        try:
+            with (data_dir / name).open(newline="", encoding="utf-8-sig") as handle:
+                rows = list(csv.DictReader(handle))
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return frozenset()
+        found = set()
+        for row in rows:
+            values = tuple((row.get(c) or "").strip() for c in columns)
+            if all(values):
+                found.add(values if len(values) > 1 else values[0])
+        return frozenset(found)
+
+    return ShippedKeys(
+        provisions=keys("provisions.csv", "instrument_code", "number"),
+        rights=keys("rights.csv", "code"),
+    )
+
+
+def shipped_keys(data_dir: str | Path | None = None) -> ShippedKeys:
+    """Which provisions and rights `tracker reference load` would bring back if removed.
+
+    The admin pages use it to refuse renumbering or deleting those rows (the next load would
+    add the original again). Read from the files, cached: they only change with a release.
+    """
+    return _shipped_keys(Path(data_dir) if data_dir is not None else DATA_DIR)
+
+
 # --- Phase 2: upsert ----------------------------------------------------------------------
 def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return getattr(value, "value", value)
+
+
+class LoadCounts(dict):
+    """{table: (added, updated)}, and `kept`: {table: rows left as an administrator edited them}."""
+
+    def __init__(self, counts: dict[str, tuple[int, int]], kept: dict[str, int]):
+        super().__init__(counts)
+        self.kept = kept
+
+    def kept_summary(self) -> str | None:
+        """'kept 3 rows edited by an administrator (provisions 2, rights 1)', or None."""
+        total = sum(self.kept.values())
+        if not total:
+            return None
+        parts = ", ".join(f"{name} {n}" for name, n in self.kept.items() if n)
+        rows = "row" if total == 1 else "rows"
+        return f"kept {total} {rows} edited by an administrator ({parts})"
 
 
 class _Writer:
@@ -743,6 +868,14 @@ class _Writer:
         # Rows by id(obj), or by natural key for bulk-inserted rows.
         self.added: dict[str, set[Any]] = defaultdict(set)
         self.updated: dict[str, set[Any]] = defaultdict(set)
+        # Rows an administrator created or edited in the app: never changed by the files.
+        self.kept: dict[str, set[Any]] = defaultdict(set)
+
+    def is_kept(self, name: str, obj: Any) -> bool:
+        if obj is not None and getattr(obj, "edited_at", None) is not None:
+            self.kept[name].add(id(obj))
+            return True
+        return False
 
     def upsert(
         self,
@@ -769,6 +902,8 @@ class _Writer:
             db.session.add(obj)
             existing[key] = obj
             self.added[name].add(id(obj))
+            return obj
+        if self.is_kept(name, obj):
             return obj
         changed = {k: v for k, v in values.items() if getattr(obj, k) != v}
         if changed:
@@ -798,11 +933,12 @@ def _by(model: Any, *keys: str) -> dict:
     return {tuple(getattr(r, k) for k in keys): r for r in rows}
 
 
-def load_reference(data_dir: str | Path | None = None) -> dict[str, tuple[int, int]]:
+def load_reference(data_dir: str | Path | None = None) -> LoadCounts:
     """Validate, then upsert the reference data; flush, never commit.
 
-    Returns {table: (added, updated)}. Raises ReferenceDataError (nothing written) when a
-    file is invalid.
+    Returns {table: (added, updated)} (a LoadCounts, whose `kept` counts the rows left as an
+    administrator edited them). Raises ReferenceDataError (nothing written) when a file is
+    invalid.
     """
     parsed = parse_reference(data_dir)
     w = _Writer()
@@ -873,6 +1009,8 @@ def load_reference(data_dir: str | Path | None = None) -> dict[str, tuple[int, i
         new_pairs = []
         for instrument, number, right in sorted(parsed.crosswalk):
             provision = provisions[(iid[instrument], number)]
+            if provision.edited_at is not None:
+                continue  # an administrator decided this provision's rights
             pair = (provision.id, rights[right].id)
             if pair not in existing_pairs:
                 existing_pairs.add(pair)
@@ -904,24 +1042,32 @@ def load_reference(data_dir: str | Path | None = None) -> dict[str, tuple[int, i
         if new_rows:
             session.execute(insert(Ratification.__table__), new_rows)
 
-    counts = {
-        name: w.count(name)
-        for name in (
-            "jurisdictions",
-            "memberships",
-            "instruments",
-            "provisions",
-            "rights",
-            "crosswalk",
-            "forums",
-            "ratifications",
-        )
-    }
+    counts = LoadCounts(
+        {
+            name: w.count(name)
+            for name in (
+                "jurisdictions",
+                "memberships",
+                "instruments",
+                "provisions",
+                "rights",
+                "crosswalk",
+                "forums",
+                "ratifications",
+            )
+        },
+        kept={name: len(w.kept[name]) for name in ("instruments", "provisions", "rights")},
+    )
     if any(added or updated for added, updated in counts.values()):
+        after: dict[str, Any] = {
+            name: {"added": a, "updated": u} for name, (a, u) in counts.items()
+        }
+        if any(counts.kept.values()):
+            after["kept_edited_by_admin"] = counts.kept
         record_audit(
             action="reference_load",
             entity_type="reference_data",
-            after={name: {"added": a, "updated": u} for name, (a, u) in counts.items()},
+            after=after,
             summary="Reference data loaded from the shipped files",
         )
     session.flush()
