@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pleadings.conftest import add_pleading
+from tests.pleadings.conftest import add_pleading, case_document, use
 from tracker.pleadings import suggestions as scoring
 from tracker.pleadings.services import suggest_pleadings
+from tracker.taxonomy.models import JurisdictionKind
 
 
 def titles(suggestions):
@@ -142,3 +143,77 @@ def test_the_partial_renders_on_another_areas_page(app, library):
     assert library.best.title in html
     assert "same forum: European Court of Human Rights" in html
     assert library.foreign_org.title not in html
+
+
+# --- Each signal on its own: pairs of pleadings that differ in one thing only ---------------
+
+
+@pytest.fixture()
+def pairs(factory, db):
+    """A case in France before the ECtHR, with French documents, tagged with liberty.
+
+    The pleadings of a pair share the right liberty (so both are relevant), the same summary
+    and file, and titles that sort the loser first: only the signal under test can put the
+    winner ahead. Their words share nothing with the case's, so no text similarity counts.
+    """
+    org = factory.organisation("Refugee Law Centre")
+    user = factory.user("litigator", organisation=org)
+    coe = factory.jurisdiction("COE", "Council of Europe", kind=JurisdictionKind.SYSTEM)
+    ias = factory.jurisdiction("IAS", "Inter-American system", kind=JurisdictionKind.SYSTEM)
+    un = factory.jurisdiction("UN", "United Nations", kind=JurisdictionKind.SYSTEM)
+    france = factory.jurisdiction("FR", "France")
+    liberty = factory.right("liberty", "Liberty")
+    ecthr = factory.forum("ECTHR", coe, name="European Court of Human Rights")
+    factory.forum("ECSR", coe, name="European Committee of Social Rights")
+    factory.forum("IACTHR", ias, name="Inter-American Court of Human Rights")
+    factory.forum("CAT", un, name="Committee against Torture")
+    case = factory.case(organisation=org, title="M.K. v. France", jurisdiction=france)
+    case.rights = [liberty]
+    db.session.commit()
+    factory.proceeding(case, ecthr)
+    case_document(case, "fr")
+    return user, org, case
+
+
+# signal: (winner's data, loser's data, the winner's reason, the weight that decides)
+PAIRS = {
+    "forum": (
+        {"forums": ["ECTHR"]}, {"forums": ["CAT"]},
+        "same forum: European Court of Human Rights", "WEIGHT_FORUM",
+    ),
+    "system via a forum": (
+        {"forums": ["ECSR"]}, {"forums": ["IACTHR"]},
+        "same regional system: Council of Europe", "WEIGHT_SYSTEM",
+    ),
+    "system tagged": (
+        {"systems": ["COE"]}, {"systems": ["IAS"]},
+        "same regional system: Council of Europe", "WEIGHT_SYSTEM",
+    ),
+    "language": ({"language": "fr"}, {"language": "de"}, "language: French", "WEIGHT_LANGUAGE"),
+    "track record": (
+        {"used_in": "win"}, {"used_in": "loss"}, "used in 1 case, 1 won", "WEIGHT_WIN"
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("signal", list(PAIRS))
+def test_one_signal_alone_orders_a_pair_and_says_why(app, pairs, factory, signal):
+    user, org, case = pairs
+    winner_data, loser_data, reason, weight = PAIRS[signal]
+    with app.test_request_context():
+        made = {}
+        for name, data in (("B", winner_data), ("A", loser_data)):
+            data = dict(data)
+            outcome = data.pop("used_in", None)
+            made[name] = add_pleading(
+                user, title=f"Pair {name}", summary="Model arguments.", rights=["liberty"], **data
+            )
+            if outcome:
+                used = factory.case(organisation=org, outcome=outcome, title=f"Used {outcome}")
+                use(made[name], used)
+        result = suggest_pleadings(user, case, limit=10)
+    assert titles(result) == ["Pair B", "Pair A"]  # the loser's title sorts first on a tie
+    winner, loser = result
+    assert reason in winner.reasons
+    assert reason not in loser.reasons
+    assert winner.score - loser.score == pytest.approx(getattr(scoring, weight))
