@@ -260,17 +260,23 @@ class TrackRecord:
     forums: list[str] = field(default_factory=list)
 
 
-def track_records(user: Any, pleading_ids: Iterable[int]) -> dict[int, TrackRecord]:
+def track_records(
+    user: Any, pleading_ids: Iterable[int], *, exclude_case_id: int | None = None
+) -> dict[int, TrackRecord]:
     """Per pleading: the cases that used it, their outcomes and forums, counting only the
-    cases this user may see (a count that included the others would reveal them)."""
+    cases this user may see (a count that included the others would reveal them), and not
+    ``exclude_case_id`` (the case suggestions are for: its own use is no track record)."""
     ids = list(set(pleading_ids))
     records: dict[int, TrackRecord] = defaultdict(TrackRecord)
     if not ids:
         return records
+    uses = [PleadingUse.pleading_id.in_(ids), case_filter(user)]
+    if exclude_case_id is not None:
+        uses.append(PleadingUse.case_id != exclude_case_id)
     rows = db.session.execute(
         select(PleadingUse.pleading_id, Case.outcome)
         .join(Case, Case.id == PleadingUse.case_id)
-        .where(PleadingUse.pleading_id.in_(ids), case_filter(user))
+        .where(*uses)
     )
     for pleading_id, outcome in rows:
         record = records[pleading_id]
@@ -283,7 +289,7 @@ def track_records(user: Any, pleading_ids: Iterable[int]) -> dict[int, TrackReco
         .join(Case, Case.id == PleadingUse.case_id)
         .join(Proceeding, Proceeding.case_id == Case.id)
         .join(Forum, Forum.id == Proceeding.forum_id)
-        .where(PleadingUse.pleading_id.in_(ids), case_filter(user))
+        .where(*uses)
         .distinct()
         .order_by(Forum.name)
     )
