@@ -67,6 +67,19 @@ def _outcome_label(outcome: Any) -> str:
         return str(outcome)
 
 
+def _use_refused() -> str:
+    return _(
+        "You may record uses only in cases your organisation works on, or for pleadings of "
+        "your organisation."
+    )
+
+
+@bp.app_template_global("pleading_can_record_use")
+def pleading_can_record_use(pleading: ModelPleading, case: Case) -> bool:
+    """For the templates (and the case page's partial): offer the link / unlink buttons."""
+    return svc.can_record_use(current_user, pleading, case)
+
+
 @bp.app_template_global("pleading_suggestions")
 def pleading_suggestions(case: Case, limit: int = 5) -> list[svc.Suggestion]:
     """For the case page's partial: templates/pleadings/_suggestions.html."""
@@ -303,6 +316,9 @@ def link(pleading_id: int):
         case = svc.visible_case(current_user, form.case_id.data)
         if case is None:
             form.case_id.errors = [_("No case with this number that you can see.")]
+        elif not svc.can_record_use(current_user, pleading, case):
+            form.case_id.errors = [_use_refused()]
+            return _render_detail(pleading, use_form=form, status=403)
         else:
             try:
                 svc.link_use(user=current_user, pleading=pleading, case=case, note=form.note.data)
@@ -329,6 +345,8 @@ def unlink(pleading_id: int, use_id: int):
         or svc.visible_case(current_user, use.case_id) is None
     ):
         abort(404)
+    if not svc.can_record_use(current_user, pleading, use.case):
+        abort(403)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     svc.unlink_use(user=current_user, use=use)
