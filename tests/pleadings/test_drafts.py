@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
+import docx
 import pytest
 from sqlalchemy import select
 
@@ -121,12 +122,9 @@ def test_a_pleading_that_is_not_a_template_gives_no_draft(client, login, setting
 @pytest.mark.parametrize(
     ("paragraphs", "named"),
     [
-        (("Dear {{ case_title }",), "{{ case_title }"),
-        (("{% for r in rights %}{{ r }}",), "{% for r in rights %}"),
         (("Hello {{ secret_field }} in {{ case_title }}",), "{{ secret_field }}"),
         (("{{ case_title.__class__ }}",), "case_title.__class__"),
         (("{{ case_title|attr('x') }}",), "attr"),
-        (("{% set x = 1 %}{{ x }}",), "assign"),
         (("{{ range(10) }}",), "a function call"),
     ],
 )
@@ -134,6 +132,66 @@ def test_bad_templates_are_refused_naming_the_placeholder(paragraphs, named, app
     with app.test_request_context(), pytest.raises(TemplateProblem) as info:
         check_template(io.BytesIO(make_docx(*paragraphs)))
     assert named in str(info.value)
+
+
+# (the paragraphs, the tag named as typed, what the message says about it)
+MALFORMED = [
+    (("Dear {{ case_title }",), "{{ case_title }", "is not closed"),
+    (("{{ case title }}",), "{{ case title }}", "cannot be read as a placeholder"),
+    (("{{ }}",), "{{ }}", "is empty"),
+    (("{{ case_title ) }}",), "{{ case_title ) }}", "cannot be read as a placeholder"),
+    (("{{ case_title }}}",), "{{ case_title }}}", "has a stray brace"),
+    (("Dear {case_title},",), "{case_title}", "has a stray brace"),
+    (("Before: {{ forum }} } ref.",), "{{ forum }} } ref.", "has a stray brace"),
+    (("{% endif %}",), "{% endif %}", "closes nothing: there is no {% if … %} open before it"),
+    (("{% for r in rights %}{{ r }}",), "{% for r in rights %}", "never closed: add {% endfor %}"),
+    (
+        ("{% if forum %}", "{% for r in rights %}{{ r }}", "{% endif %}"),
+        "{% for r in rights %}",
+        "must be closed with {% endfor %} before “{% endif %}”",
+    ),
+    (("{% elif forum %}",), "{% elif forum %}", "is outside any {% if … %}"),
+    (("{% for r in %}{% endfor %}",), "{% for r in %}", "cannot be read"),
+    (("{% set x = 1 %}{{ x }}",), "{% set x = 1 %}", "is not allowed"),
+    (("{% include 'x' %}",), "{% include 'x' %}", "is not allowed"),
+]
+
+
+@pytest.mark.parametrize(("paragraphs", "named", "says"), MALFORMED)
+def test_malformed_templates_are_refused_naming_the_tag(app, paragraphs, named, says):
+    with app.test_request_context(), pytest.raises(TemplateProblem) as info:
+        check_template(io.BytesIO(make_docx(*paragraphs)))
+    assert info.value.names == [named]
+    message = " ".join(info.value.messages)
+    assert f"“{named}” " in message and says in message
+    for parser_words in ("expected token", "unexpected", "Encountered", "end of print"):
+        assert parser_words not in message
+
+
+def test_a_problem_in_the_header_is_named_too(app):
+    document = docx.Document()
+    document.add_paragraph("{{ case_title }}")
+    document.sections[0].header.paragraphs[0].text = "Ref. {{ reference number }}"
+    out = io.BytesIO()
+    document.save(out)
+    with app.test_request_context(), pytest.raises(TemplateProblem) as info:
+        check_template(io.BytesIO(out.getvalue()))
+    assert info.value.names == ["{{ reference number }}"]
+
+
+@pytest.mark.parametrize(
+    "paragraphs",
+    [
+        ("{%p if forum %}", "Before {{ forum }}", "{%p endif %}"),
+        ("{%- if forum -%}{{ forum }}{%- endif -%}",),
+        ("{% for r in rights %}", "{{ loop.index }}. {{ r }}", "{% else %}none{% endfor %}"),
+        ("{% if forum %}a{% elif rights %}b{% else %}c{% endif %}",),
+        ("{{ rights|join(', ') }} {# a note for the author #}",),
+    ],
+)
+def test_well_formed_tags_are_accepted(app, paragraphs):
+    with app.test_request_context():
+        assert check_template(io.BytesIO(make_docx(*paragraphs)))
 
 
 def test_a_good_template_lists_its_placeholders(app):
@@ -147,7 +205,12 @@ def test_a_good_template_lists_its_placeholders(app):
 
 @pytest.mark.parametrize(
     ("paragraph", "named"),
-    [("Dear {{ case_title }", "case_title"), ("{{ secret_field }}", "secret_field")],
+    [
+        ("Dear {{ case_title }", "“{{ case_title }”"),
+        ("{{ secret_field }}", "secret_field"),
+        ("In {{ case title }}", "“{{ case title }}”"),
+        ("In {{ case_title }}}", "“{{ case_title }}}”"),
+    ],
 )
 def test_uploading_a_bad_template_is_400_naming_it(client, login, factory, paragraph, named):
     login(factory.user("litigator"))
