@@ -26,24 +26,48 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from tracker.access import can_see_parties
 from tracker.cases.models import Case, PartyRole
+from tracker.taxonomy.models import InstrumentKind
 
 # The placeholders a template may use, with what each becomes (shown on the upload page).
 PLACEHOLDERS: dict[str, Any] = {
     "case_title": _l("the case title, e.g. “A.B. v. State”"),
-    "forum": _l("the forum of the latest proceeding (or all forums, separated by “;”)"),
-    "reference": _l("the latest proceeding's reference number, else the case's own reference"),
+    "forum": _l(
+        "the forum of the proceeding chosen when the draft is started (proposed: the latest "
+        "proceeding before a forum the template is tagged with, else the latest proceeding)"
+    ),
+    "reference": _l("that proceeding's reference number, else the case's own reference"),
+    "forums": _l("all the forums of the case's proceedings, in order"),
     "claimant_pseudonyms": _l(
         "the claimants' pseudonyms (full names only for the case team, when asked for)"
     ),
+    "respondent_pseudonyms": _l("the respondents' pseudonyms (never their identities)"),
+    "intervener_pseudonyms": _l("the interveners' pseudonyms (never their identities)"),
+    "other_party_pseudonyms": _l("the other parties' pseudonyms (never their identities)"),
+    "party_pseudonyms": _l(
+        "every party's pseudonym with its role, e.g. “A.B. (claimant)” (never identities)"
+    ),
     "rights": _l("the rights of the case, by name"),
-    "provisions": _l("the provisions invoked, with their full titles"),
+    "provisions": _l(
+        "the provisions invoked, with their full titles, e.g. “Article 5 — Right to liberty "
+        "and security (European Convention on Human Rights)”"
+    ),
     "dates": _l("the key dates: opened, filed and decided per forum"),
     "organisation": _l("the lead organisation"),
     "jurisdiction": _l("the state or system of the case"),
     "today": _l("today's date"),
 }
 # Lists print as "a; b; c" and can also be looped over: {% for r in rights %}{{ r }}{% endfor %}
-LIST_PLACEHOLDERS = frozenset({"claimant_pseudonyms", "rights", "provisions", "dates"})
+LIST_PLACEHOLDERS = (
+    "forums",
+    "claimant_pseudonyms",
+    "respondent_pseudonyms",
+    "intervener_pseudonyms",
+    "other_party_pseudonyms",
+    "party_pseudonyms",
+    "rights",
+    "provisions",
+    "dates",
+)
 SAFE_FILTERS = frozenset(
     {"upper", "lower", "title", "capitalize", "trim", "join", "default", "length", "first", "last"}
 )
@@ -486,19 +510,105 @@ def check_template(source: str | Path | IO[bytes]) -> set[str]:
 # --- Filling -------------------------------------------------------------------------------
 
 
-def _provision_label(provision: Any) -> str:
+# How an instrument numbers its provisions: "Article 5", "Principle 3", "Objective 13".
+_NUMBERING_WORDS = {
+    "article": _l("Article"),
+    "principle": _l("Principle"),
+    "objective": _l("Objective"),
+    "guideline": _l("Guideline"),
+    "rule": _l("Rule"),
+    "number": _l("No."),
+}
+# Soft-law frameworks whose word the title does not give away.
+_NUMBERING_BY_INSTRUMENT = {"GCM": "objective", "IMBR": "article"}
+_PROTOCOL_NUMBER = re.compile(r"^P(\d+)-(\w+)$")  # ECHR:P4-4, article 4 of Protocol No. 4
+
+_PARTY_ROLES = {
+    PartyRole.CLAIMANT: _l("claimant"),
+    PartyRole.RESPONDENT: _l("respondent"),
+    PartyRole.INTERVENER: _l("intervener"),
+    PartyRole.OTHER: _l("other party"),
+}
+
+
+def _numbering_word(instrument: Any) -> str:
+    key = _NUMBERING_BY_INSTRUMENT.get(instrument.code)
+    if key is None and instrument.kind == InstrumentKind.SOFT_LAW:
+        title = f"{instrument.title} {instrument.short_title}".lower()
+        key = next((w for w in ("principle", "guideline", "rule", "objective") if w in title), None)
+        key = key or "number"
+    return str(_NUMBERING_WORDS[key or "article"])
+
+
+def provision_label(provision: Any) -> str:
+    """'Article 5 — Right to liberty and security (European Convention on Human Rights)'."""
     instrument = provision.instrument
-    return f"{instrument.title}, {provision.number}: {provision.title}"
+    protocol = _PROTOCOL_NUMBER.match(provision.number)
+    if protocol and instrument.kind != InstrumentKind.SOFT_LAW:
+        return _(
+            "Article %(article)s of Protocol No. %(protocol)s — %(title)s (%(instrument)s)",
+            article=protocol.group(2),
+            protocol=protocol.group(1),
+            title=provision.title,
+            instrument=instrument.title,
+        )
+    return _(
+        "%(word)s %(number)s — %(title)s (%(instrument)s)",
+        word=_numbering_word(instrument),
+        number=provision.number,
+        title=provision.title,
+        instrument=instrument.title,
+    )
 
 
-def draft_context(*, user: Any, case: Case, full_names: bool = False) -> dict[str, Any]:
-    """The placeholder values for a case. Party full names only for the case team."""
+def _provision_order(provision: Any) -> tuple:
+    return (provision.instrument.code, provision.position or 0, provision.code)
+
+
+def proceedings_in_order(case: Case) -> list[Any]:
+    """The case's proceedings, earliest first (position, then filing date, then id)."""
+    return sorted(
+        case.proceedings, key=lambda p: (p.position or 0, p.filed_on or date.min, p.id or 0)
+    )
+
+
+def default_proceeding(case: Case, pleading: Any) -> Any | None:
+    """The proceeding a draft is proposed for: the latest before a forum the pleading is
+    tagged with, else the latest."""
+    proceedings = proceedings_in_order(case)
+    forum_ids = {forum.id for forum in pleading.forums}
+    matching = [p for p in proceedings if p.forum_id in forum_ids]
+    return (matching or proceedings or [None])[-1]
+
+
+def proceeding_label(proceeding: Any) -> str:
+    """'European Court of Human Rights (12345/24, filed on Jan 15, 2024)' for the choice."""
+    details = [proceeding.reference] if proceeding.reference else []
+    if proceeding.filed_on:
+        details.append(_("filed on %(date)s", date=format_date(proceeding.filed_on, "medium")))
+    if not details:
+        return proceeding.forum.name
+    return f"{proceeding.forum.name} ({', '.join(details)})"
+
+
+def draft_context(
+    *, user: Any, case: Case, full_names: bool = False, proceeding: Any | None = None
+) -> dict[str, Any]:
+    """The placeholder values for a case, {{ forum }} and {{ reference }} from ``proceeding``
+    (one of the case's; the latest if None). Full names only for claimants, and only for the
+    case team when asked for; every other party by pseudonym."""
     show_names = full_names and can_see_parties(user, case)
-    proceedings = list(case.proceedings)
-    latest = proceedings[-1] if proceedings else None
+    proceedings = proceedings_in_order(case)
+    if proceeding is None and proceedings:
+        proceeding = proceedings[-1]
+    parties = sorted(case.parties, key=lambda party: party.id or 0)
+
+    def pseudonyms(role: PartyRole) -> TextList:
+        return TextList(party.pseudonym for party in parties if party.role == role)
+
     claimants = TextList(
         (party.full_name if show_names and party.full_name else party.pseudonym)
-        for party in case.parties
+        for party in parties
         if party.role == PartyRole.CLAIMANT
     )
     dates = TextList()
@@ -521,22 +631,29 @@ def draft_context(*, user: Any, case: Case, full_names: bool = False) -> dict[st
                     date=format_date(proc.decided_on, "long"),
                 )
             )
+    reference = proceeding.reference if proceeding is not None else None
     return {
         "case_title": case.title,
-        "forum": latest.forum.name if latest else "",
-        "reference": (latest.reference if latest and latest.reference else case.reference) or "",
+        "forum": proceeding.forum.name if proceeding is not None else "",
+        "reference": reference or case.reference or "",
+        "forums": TextList(dict.fromkeys(proc.forum.name for proc in proceedings)),
         "claimant_pseudonyms": claimants,
+        "respondent_pseudonyms": pseudonyms(PartyRole.RESPONDENT),
+        "intervener_pseudonyms": pseudonyms(PartyRole.INTERVENER),
+        "other_party_pseudonyms": pseudonyms(PartyRole.OTHER),
+        "party_pseudonyms": TextList(
+            _("%(name)s (%(role)s)", name=party.pseudonym, role=_PARTY_ROLES[party.role])
+            for party in parties
+        ),
         "rights": TextList(r.name for r in sorted(case.rights, key=lambda r: r.name)),
-        "provisions": TextList(_provision_label(p) for p in sorted(case.provisions, key=_code)),
+        "provisions": TextList(
+            provision_label(p) for p in sorted(case.provisions, key=_provision_order)
+        ),
         "dates": dates,
         "organisation": case.lead_organisation.name,
         "jurisdiction": case.jurisdiction.name,
         "today": format_date(date.today(), "long"),
     }
-
-
-def _code(provision: Any) -> str:
-    return provision.code
 
 
 def render_draft(source: str | Path | IO[bytes], context: dict[str, Any]) -> bytes:

@@ -170,4 +170,12 @@ class DraftForm(FlaskForm):
         _l("Case number"),
         validators=[InputRequired(), NumberRange(min=1)],
     )
-    full_names = BooleanField(_l("Use the parties' full names (case team only)"))
+    # The choices are the case's proceedings (set by the view, which checks the choice).
+    proceeding_id = SelectField(
+        _l("Forum for {{ forum }} and {{ reference }}"),
+        coerce=int,
+        choices=[],
+        validate_choice=False,
+        validators=[Optional()],
+    )
+    full_names = BooleanField(_l("Use the claimants' full names (case team only)"))

@@ -24,7 +24,16 @@ from tracker.documents.services import discard_file_if_unused, file_path
 from tracker.extensions import db
 from tracker.pleadings import bp
 from tracker.pleadings import services as svc
-from tracker.pleadings.drafts import PLACEHOLDERS, TemplateProblem, draft_context, render_draft
+from tracker.pleadings.drafts import (
+    LIST_PLACEHOLDERS,
+    PLACEHOLDERS,
+    TemplateProblem,
+    default_proceeding,
+    draft_context,
+    proceeding_label,
+    proceedings_in_order,
+    render_draft,
+)
 from tracker.pleadings.forms import (
     CONFIDENTIALITY_SHORT,
     LANGUAGES,
@@ -80,6 +89,13 @@ def pleading_can_record_use(pleading: ModelPleading, case: Case) -> bool:
     return svc.can_record_use(current_user, pleading, case)
 
 
+@bp.app_template_global("pleading_draft_forums")
+def pleading_draft_forums(pleading: ModelPleading, case: Case) -> list[tuple[int, str, bool]]:
+    """For the partial's inline choice: (proceeding id, label, proposed) per proceeding."""
+    proposed = default_proceeding(case, pleading)
+    return [(p.id, proceeding_label(p), p is proposed) for p in proceedings_in_order(case)]
+
+
 @bp.app_template_global("pleading_suggestions")
 def pleading_suggestions(case: Case, limit: int = 5) -> list[svc.Suggestion]:
     """For the case page's partial: templates/pleadings/_suggestions.html."""
@@ -120,6 +136,16 @@ def _with_choices(form: PleadingForm) -> PleadingForm:
         )
     )
     return form
+
+
+def _render_form(form: PleadingForm, pleading: ModelPleading | None, status: int = 200):
+    return render_template(
+        "pleadings/form.html",
+        form=form,
+        pleading=pleading,
+        placeholders=PLACEHOLDERS,
+        list_placeholders=LIST_PLACEHOLDERS,
+    ), status
 
 
 def _apply_errors(form, errors: dict[str, list[str]]) -> None:
@@ -186,9 +212,7 @@ def create():
                 flash(_("The pleading was added to the library."), "success")
                 return redirect(url_for("pleadings.detail", pleading_id=pleading.id))
         status = 400
-    return render_template(
-        "pleadings/form.html", form=form, pleading=None, placeholders=PLACEHOLDERS
-    ), status
+    return _render_form(form, None, status)
 
 
 @bp.route("/<int:pleading_id>/edit", methods=["GET", "POST"])
@@ -208,9 +232,7 @@ def edit(pleading_id: int):
                 },
             )
         )
-        return render_template(
-            "pleadings/form.html", form=form, pleading=pleading, placeholders=PLACEHOLDERS
-        )
+        return _render_form(form, pleading)
     form = _with_choices(PleadingForm())
     if form.validate_on_submit():
         try:
@@ -223,9 +245,7 @@ def edit(pleading_id: int):
             db.session.commit()
             flash(_("The pleading was updated."), "success")
             return redirect(url_for("pleadings.detail", pleading_id=pleading.id))
-    return render_template(
-        "pleadings/form.html", form=form, pleading=pleading, placeholders=PLACEHOLDERS
-    ), 400
+    return _render_form(form, pleading, 400)
 
 
 @bp.post("/<int:pleading_id>/versions")
@@ -363,6 +383,42 @@ def _slug(text: str) -> str:
     return slug[:60] or "draft"
 
 
+def _draft_choices(form: DraftForm, case: Case, pleading: ModelPleading) -> None:
+    """The case's proceedings as the forum choices, the proposed one selected."""
+    form.proceeding_id.choices = [(p.id, proceeding_label(p)) for p in proceedings_in_order(case)]
+    if form.proceeding_id.data is None:
+        proposed = default_proceeding(case, pleading)
+        form.proceeding_id.data = proposed.id if proposed is not None else None
+
+
+def _render_draft_page(pleading: ModelPleading, case: Case, form: DraftForm, status: int = 200):
+    return render_template(
+        "pleadings/draft.html",
+        pleading=pleading,
+        case=case,
+        form=form,
+        may_see_names=can_see_parties(current_user, case),
+    ), status
+
+
+@bp.get("/<int:pleading_id>/draft")
+@require("pleading.view")
+def start_draft(pleading_id: int):
+    """Choose the forum (and, for the case team, full names) before downloading a draft."""
+    pleading = _pleading_or_404(pleading_id)
+    form = DraftForm(request.args, meta={"csrf": False})
+    if not form.case_id.validate(form) or not pleading.is_template:
+        if not pleading.is_template:
+            form.case_id.errors = [_("This pleading is not a template: download it instead.")]
+        return _render_detail(pleading, draft_form=form, status=400)
+    case = svc.visible_case(current_user, form.case_id.data)
+    if case is None:
+        abort(404)
+    form.proceeding_id.data = None  # proposed below; a choice is made on this page
+    _draft_choices(form, case, pleading)
+    return _render_draft_page(pleading, case, form)
+
+
 @bp.post("/<int:pleading_id>/draft")
 @require("pleading.view")
 def draft(pleading_id: int):
@@ -376,22 +432,32 @@ def draft(pleading_id: int):
     if not pleading.is_template:
         form.case_id.errors = [_("This pleading is not a template: download it instead.")]
         return _render_detail(pleading, draft_form=form, status=400)
+    chosen = form.proceeding_id.data
+    _draft_choices(form, case, pleading)
+    proceeding = next((p for p in case.proceedings if p.id == form.proceeding_id.data), None)
+    if chosen is not None and proceeding is None:
+        form.proceeding_id.errors = [_("Choose one of this case's proceedings.")]
+        return _render_draft_page(pleading, case, form, status=400)
     if form.full_names.data and not can_see_parties(current_user, case):
         form.full_names.errors = [_("Only the case team may put the parties' full names in.")]
-        return _render_detail(pleading, draft_form=form, status=403)
+        return _render_draft_page(pleading, case, form, status=403)
     latest = next(iter(svc.visible_versions(current_user, pleading)), None)
     if latest is None or not file_path(latest.sha256).exists():
         abort(404)
+    context = draft_context(
+        user=current_user, case=case, full_names=form.full_names.data, proceeding=proceeding
+    )
     try:
-        data = render_draft(
-            file_path(latest.sha256),
-            draft_context(user=current_user, case=case, full_names=form.full_names.data),
-        )
+        data = render_draft(file_path(latest.sha256), context)
     except TemplateProblem as exc:
         form.case_id.errors = exc.messages
         return _render_detail(pleading, draft_form=form, status=400)
     svc.record_draft(
-        user=current_user, pleading=pleading, case=case, full_names=bool(form.full_names.data)
+        user=current_user,
+        pleading=pleading,
+        case=case,
+        full_names=bool(form.full_names.data),
+        proceeding=proceeding,
     )
     db.session.commit()
     return send_file(

@@ -644,12 +644,24 @@ def unlink_use(*, user: Any, use: PleadingUse) -> None:
     db.session.flush()
 
 
-def record_draft(*, user: Any, pleading: ModelPleading, case: Case, full_names: bool) -> None:
-    """Drafts are not stored, but who generated one from which case is audited."""
+def record_draft(
+    *,
+    user: Any,
+    pleading: ModelPleading,
+    case: Case,
+    full_names: bool,
+    proceeding: Proceeding | None = None,
+) -> None:
+    """Drafts are not stored, but who generated one from which case (and proceeding) is
+    audited."""
     record_audit(
         action="pleading.draft",
         entity=pleading,
-        after={"case_id": case.id, "full_names": full_names},
+        after={
+            "case_id": case.id,
+            "proceeding_id": proceeding.id if proceeding is not None else None,
+            "full_names": full_names,
+        },
         user_id=getattr(user, "id", None),
     )
 
