@@ -377,3 +377,28 @@ def test_the_third_organisation_is_not_offered_to_record_a_use(client, login, li
     found = client.get(f"/pleadings/{library.best.id}?case_q=M.K.").get_data(as_text=True)
     assert "M.K. v. France" in found
     assert "Used in this case</button>" not in found
+
+
+def test_the_edit_form_shows_the_saved_tags_and_saving_it_unchanged_keeps_them(
+    client, login, library, db, factory
+):
+    factory.provision("ECHR", "5")
+    login(library.user)
+    client.post(
+        f"/pleadings/{library.best.id}/edit",
+        data={
+            "title": library.best.title,
+            "kind": "brief",
+            "language": "fr",
+            "summary": "Summary.",
+            "confidentiality": "network",
+            "rights": "liberty; non-refoulement",
+            "provisions": "ECHR:5",
+            "forums": "ECTHR",
+        },
+    )
+    body = client.get(f"/pleadings/{library.best.id}/edit").get_data(as_text=True)
+    assert 'name="provisions" type="text" value="ECHR:5"' in body
+    assert 'value="liberty; non-refoulement"' in body
+    assert 'name="forums" type="text" value="ECTHR"' in body
+    assert "Provision " not in body  # no "[<Provision ECHR:5>]"

@@ -8,6 +8,7 @@ may not see answers 404; bad input re-renders with the messages and status 400.
 from __future__ import annotations
 
 import io
+import json
 import re
 from typing import Any
 
@@ -16,6 +17,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from tracker.access import can, can_see_parties
 from tracker.cases.models import Case
@@ -52,6 +54,7 @@ from tracker.pleadings.forms import (
 from tracker.pleadings.models import ModelPleading, PleadingUse
 from tracker.security import require, safe_next
 from tracker.taxonomy.models import Forum, Jurisdiction, JurisdictionKind, Right
+from tracker.taxonomy.routes import provision_label
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -64,6 +67,7 @@ def _labels() -> dict[str, Any]:
         "pleading_confidentiality_labels": CONFIDENTIALITY_SHORT,
         "pleading_language_name": language_name,
         "pleading_outcome_label": _outcome_label,
+        "pleading_provision_label": provision_label,
     }
 
 
@@ -121,12 +125,6 @@ def _managed_or_403(pleading_id: int) -> ModelPleading:
 
 def _with_choices(form: PleadingForm) -> PleadingForm:
     form.language.choices = select_choices(language_choices())
-    form.rights.choices = select_choices(
-        (r.code, r.name) for r in db.session.scalars(select(Right).order_by(Right.name))
-    )
-    form.forums.choices = select_choices(
-        (f.code, f.name) for f in db.session.scalars(select(Forum).order_by(Forum.name))
-    )
     form.systems.choices = select_choices(
         (j.code, j.name)
         for j in db.session.scalars(
@@ -138,7 +136,27 @@ def _with_choices(form: PleadingForm) -> PleadingForm:
     return form
 
 
+def _picker(field, endpoint: str, kind: str) -> None:
+    """Mark a field of codes for static/js/picker.js, the case form's type-ahead picker."""
+    from tracker.cases.queries import labels_for
+
+    field.render_kw = {
+        **(field.render_kw or {}),
+        "data-picker": url_for(endpoint),
+        "data-multiple": "",
+        "data-selected": json.dumps(labels_for(kind, svc.split_codes(field.data or ""))),
+        "data-remove-label": _("Remove"),
+        "data-none-label": _("No match"),
+        "data-chosen-label": _("Chosen"),
+        "data-placeholder": _("Type to search…"),
+        "autocomplete": "off",
+    }
+
+
 def _render_form(form: PleadingForm, pleading: ModelPleading | None, status: int = 200):
+    _picker(form.rights, "taxonomy.rights", "rights")
+    _picker(form.provisions, "taxonomy.provisions", "provisions")
+    _picker(form.forums, "taxonomy.forums", "forums")
     return render_template(
         "pleadings/form.html",
         form=form,
@@ -155,6 +173,13 @@ def _apply_errors(form, errors: dict[str, list[str]]) -> None:
             target.errors = list(target.errors) + list(messages)
         else:
             form.form_errors.extend(messages)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_exc):
+    """An upload over MAX_CONTENT_LENGTH: name the limit and lead back to the form."""
+    pleading_id = (request.view_args or {}).get("pleading_id")
+    return render_template("pleadings/too_large.html", pleading_id=pleading_id), 413
 
 
 # --- List ------------------------------------------------------------------------------------
@@ -221,13 +246,19 @@ def edit(pleading_id: int):
     if request.method == "GET":
         form = _with_choices(
             PleadingForm(
-                obj=pleading,
+                # Not obj=pleading: its relationships (Right, Provision objects) would win
+                # over these codes and the form would show "[<Provision ECHR:5>]".
                 data={
+                    "title": pleading.title,
+                    "language": pleading.language,
+                    "summary": pleading.summary,
+                    "usage_notes": pleading.usage_notes,
+                    "is_template": pleading.is_template,
                     "kind": pleading.kind.value,
                     "confidentiality": pleading.confidentiality.value,
-                    "rights": [r.code for r in pleading.rights],
+                    "rights": "; ".join(sorted(r.code for r in pleading.rights)),
                     "provisions": "; ".join(sorted(p.code for p in pleading.provisions)),
-                    "forums": [f.code for f in pleading.forums],
+                    "forums": "; ".join(sorted(f.code for f in pleading.forums)),
                     "systems": [j.code for j in pleading.systems],
                 },
             )
