@@ -310,3 +310,95 @@ def test_delete_asks_for_confirmation_then_deletes_everything(client, login, lib
 
 def test_create_is_audited(library, db):
     assert audit_actions(db, library.best.id)[0] == "pleading.create"
+
+
+# --- Who may change a pleading's track record ------------------------------------------------
+# Recording (or removing) that a pleading was used in a case takes a user who may edit that
+# case or who manages the pleading; seeing both is not enough. Visible but not allowed: 403.
+
+
+@pytest.fixture()
+def who(library, factory):
+    third = factory.organisation("Third NGO")
+    return {
+        "third organisation": factory.user("litigator", organisation=third),
+        "the case's organisation": library.user,
+        "the pleading's organisation": library.other_user,
+    }
+
+
+@pytest.fixture()
+def fresh_case(library, factory):
+    """A network case of library.org: visible to all, editable by library.org's members."""
+    return factory.case(organisation=library.org, title="Fresh case", outcome="win")
+
+
+ALLOWED = [
+    ("third organisation", 403),
+    ("the case's organisation", 302),
+    ("the pleading's organisation", 302),
+]
+
+
+@pytest.mark.parametrize(("person", "status"), ALLOWED)
+def test_who_may_record_a_use(client, login, library, fresh_case, who, db, person, status):
+    login(who[person])
+    response = client.post(
+        f"/pleadings/{library.crosswalk.id}/uses", data={"case_id": fresh_case.id}
+    )
+    assert response.status_code == status
+    linked = db.session.scalar(select(PleadingUse).where(PleadingUse.case_id == fresh_case.id))
+    assert (linked is not None) == (status == 302)
+    assert ("pleading.link" in audit_actions(db, library.crosswalk.id)) == (status == 302)
+    if status == 403:
+        assert "may record uses only" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("person", "status"), ALLOWED)
+def test_who_may_remove_a_use(client, login, library, fresh_case, who, db, person, status):
+    db.session.add(PleadingUse(pleading_id=library.crosswalk.id, case_id=fresh_case.id))
+    db.session.commit()
+    use = db.session.scalar(select(PleadingUse).where(PleadingUse.case_id == fresh_case.id))
+    login(who[person])
+    page = client.get(f"/pleadings/{library.crosswalk.id}").get_data(as_text=True)
+    assert ("Remove the link to Fresh case" in page) == (status == 302)
+    response = client.post(f"/pleadings/{library.crosswalk.id}/uses/{use.id}/delete")
+    assert response.status_code == status
+    db.session.expire_all()
+    still = db.session.scalar(select(PleadingUse).where(PleadingUse.case_id == fresh_case.id))
+    assert (still is None) == (status == 302)
+
+
+def test_the_third_organisation_is_not_offered_to_record_a_use(client, login, library, who):
+    login(who["third organisation"])
+    body = client.get(f"/pleadings/suggest?case={library.case.id}").get_data(as_text=True)
+    assert library.best.title in body  # suggestions are still shown ...
+    assert "Mark as used in this case" not in body  # ... but not the button
+    found = client.get(f"/pleadings/{library.best.id}?case_q=M.K.").get_data(as_text=True)
+    assert "M.K. v. France" in found
+    assert "Used in this case</button>" not in found
+
+
+def test_the_edit_form_shows_the_saved_tags_and_saving_it_unchanged_keeps_them(
+    client, login, library, db, factory
+):
+    factory.provision("ECHR", "5")
+    login(library.user)
+    client.post(
+        f"/pleadings/{library.best.id}/edit",
+        data={
+            "title": library.best.title,
+            "kind": "brief",
+            "language": "fr",
+            "summary": "Summary.",
+            "confidentiality": "network",
+            "rights": "liberty; non-refoulement",
+            "provisions": "ECHR:5",
+            "forums": "ECTHR",
+        },
+    )
+    body = client.get(f"/pleadings/{library.best.id}/edit").get_data(as_text=True)
+    assert 'name="provisions" type="text" value="ECHR:5"' in body
+    assert 'value="liberty; non-refoulement"' in body
+    assert 'name="forums" type="text" value="ECTHR"' in body
+    assert "Provision " not in body  # no "[<Provision ECHR:5>]"

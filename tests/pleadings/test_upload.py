@@ -167,3 +167,91 @@ def test_csrf_is_required(client, csrf_enabled, litigator, db):
     response = client.post("/pleadings/new", data=upload_data(), content_type="multipart/form-data")
     assert response.status_code == 400
     assert count(db, ModelPleading) == 0
+
+
+def test_the_form_uses_the_type_ahead_pickers_and_checkboxes(client, litigator):
+    body = client.get("/pleadings/new").get_data(as_text=True)
+    for endpoint in ("/taxonomy/rights", "/taxonomy/provisions", "/taxonomy/forums"):
+        assert f'data-picker="{endpoint}"' in body
+    assert "js/picker.js" in body
+    assert "Hold Ctrl" not in body and 'multiple size="' not in body
+
+
+def test_codes_typed_or_picked_are_saved_with_their_labels_shown_on_edit(
+    client, db, litigator, factory
+):
+    factory.right("non-refoulement", "Non-refoulement")
+    factory.forum("ECTHR", name="European Court of Human Rights")
+    coe = factory.jurisdiction("COE", "Council of Europe")
+    response = client.post(
+        "/pleadings/new",
+        data=upload_data(
+            rights="liberty; non-refoulement",
+            provisions="ECHR:5",
+            forums="ECTHR",
+            systems=["COE"],
+        ),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    pleading = db.session.scalar(select(ModelPleading))
+    assert sorted(r.code for r in pleading.rights) == ["liberty", "non-refoulement"]
+    assert [f.code for f in pleading.forums] == ["ECTHR"]
+    assert [j.id for j in pleading.systems] == [coe.id]
+    body = client.get(f"/pleadings/{pleading.id}/edit").get_data(as_text=True)
+    assert "&#34;label&#34;: &#34;Non-refoulement&#34;" in body  # chips for the picker
+    assert "European Court of Human Rights" in body
+    assert 'checked id="systems-0" name="systems" type="checkbox" value="COE"' in body
+    detail = client.get(f"/pleadings/{pleading.id}").get_data(as_text=True)
+    assert "ECHR art. 5 — Article 5" in detail  # the provision with its title (factory's)
+
+
+def test_several_values_of_a_code_field_are_joined(client, db, litigator, factory):
+    factory.right("non-refoulement", "Non-refoulement")
+    response = client.post(
+        "/pleadings/new",
+        data=upload_data(rights=["liberty", "non-refoulement"]),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    pleading = db.session.scalar(select(ModelPleading))
+    assert sorted(r.code for r in pleading.rights) == ["liberty", "non-refoulement"]
+
+
+def _oversized_post(client, app, url, field="file"):
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    try:
+        # A raw multipart body: the test client would spool a dict body to a temporary file
+        # that nobody closes when the app refuses to read it.
+        boundary = "xYzBoundary"
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+                f'filename="big.txt"\r\nContent-Type: text/plain\r\n\r\n'
+            ).encode()
+            + b"a" * (1024 * 1024 + 10)
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = 25 * 1024 * 1024
+
+
+def test_an_oversized_upload_names_the_limit_and_leads_back_to_the_form(app, client, db, litigator):
+    response = _oversized_post(client, app, "/pleadings/new")
+    assert response.status_code == 413
+    body = response.get_data(as_text=True)
+    assert "at most 1 MB" in body
+    assert 'href="/pleadings/new">Back to the upload form' in body
+    assert count(db, ModelPleading) == 0
+
+
+def test_an_oversized_new_version_leads_back_to_the_versions(app, client, db, litigator):
+    client.post("/pleadings/new", data=upload_data(), content_type="multipart/form-data")
+    pleading = db.session.scalar(select(ModelPleading))
+    response = _oversized_post(client, app, f"/pleadings/{pleading.id}/versions")
+    assert response.status_code == 413
+    body = response.get_data(as_text=True)
+    assert "at most 1 MB" in body
+    assert f'href="/pleadings/{pleading.id}#versions"' in body
+    assert count(db, Document) == 1

@@ -9,6 +9,7 @@ so a party's name containing "<" or "&" cannot break the document's XML.
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from dataclasses import dataclass, field
@@ -25,24 +26,48 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from tracker.access import can_see_parties
 from tracker.cases.models import Case, PartyRole
+from tracker.taxonomy.models import InstrumentKind
 
 # The placeholders a template may use, with what each becomes (shown on the upload page).
 PLACEHOLDERS: dict[str, Any] = {
     "case_title": _l("the case title, e.g. “A.B. v. State”"),
-    "forum": _l("the forum of the latest proceeding (or all forums, separated by “;”)"),
-    "reference": _l("the latest proceeding's reference number, else the case's own reference"),
+    "forum": _l(
+        "the forum of the proceeding chosen when the draft is started (proposed: the latest "
+        "proceeding before a forum the template is tagged with, else the latest proceeding)"
+    ),
+    "reference": _l("that proceeding's reference number, else the case's own reference"),
+    "forums": _l("all the forums of the case's proceedings, in order"),
     "claimant_pseudonyms": _l(
         "the claimants' pseudonyms (full names only for the case team, when asked for)"
     ),
+    "respondent_pseudonyms": _l("the respondents' pseudonyms (never their identities)"),
+    "intervener_pseudonyms": _l("the interveners' pseudonyms (never their identities)"),
+    "other_party_pseudonyms": _l("the other parties' pseudonyms (never their identities)"),
+    "party_pseudonyms": _l(
+        "every party's pseudonym with its role, e.g. “A.B. (claimant)” (never identities)"
+    ),
     "rights": _l("the rights of the case, by name"),
-    "provisions": _l("the provisions invoked, with their full titles"),
+    "provisions": _l(
+        "the provisions invoked, with their full titles, e.g. “Article 5 — Right to liberty "
+        "and security (European Convention on Human Rights)”"
+    ),
     "dates": _l("the key dates: opened, filed and decided per forum"),
     "organisation": _l("the lead organisation"),
     "jurisdiction": _l("the state or system of the case"),
     "today": _l("today's date"),
 }
 # Lists print as "a; b; c" and can also be looped over: {% for r in rights %}{{ r }}{% endfor %}
-LIST_PLACEHOLDERS = frozenset({"claimant_pseudonyms", "rights", "provisions", "dates"})
+LIST_PLACEHOLDERS = (
+    "forums",
+    "claimant_pseudonyms",
+    "respondent_pseudonyms",
+    "intervener_pseudonyms",
+    "other_party_pseudonyms",
+    "party_pseudonyms",
+    "rights",
+    "provisions",
+    "dates",
+)
 SAFE_FILTERS = frozenset(
     {"upper", "lower", "title", "capitalize", "trim", "join", "default", "length", "first", "last"}
 )
@@ -86,67 +111,286 @@ def sandbox() -> SandboxedEnvironment:
 
 
 # --- Checking ------------------------------------------------------------------------------
+# Each part docxtpl renders as its own Jinja template (the body, every header, footer and
+# footnotes part, and some document properties) is read paragraph by paragraph as the author
+# typed it, and every tag in it is checked on its own, so that a problem is reported naming
+# the tag ("{{ case title }}") rather than with the Jinja parser's words about a position in
+# the document's XML. What passes is then parsed whole and its names and constructs checked.
 
 _OPENERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
 _OPENER_RE = re.compile(r"\{[{%#]")
-_BLOCK_RE = re.compile(r"\{%[-+]?\s*[pr]?\s*(\w+)[^%]*%\}")
-_BLOCKS = ("for", "if")
+# docxtpl's {%p if … %}, {%tr for … %}, {%tc …%}, {{r name }}: the prefix touches the opener.
+_DOCXTPL_PREFIX = re.compile(r"^(?:tr|tc|p|r) ")
+_STATEMENT_RE = re.compile(r"^\s*([A-Za-z_]\w*)")
+_ALLOWED_STATEMENTS = frozenset({"for", "if", "elif", "else", "endfor", "endif"})
+# How a statement is completed so that the tag can be parsed on its own.
+_ALONE = {
+    "for": "{tag}{{% endfor %}}",
+    "if": "{tag}{{% endif %}}",
+    "elif": "{{% if 1 %}}{tag}{{% endif %}}",
+    "else": "{{% if 1 %}}{tag}{{% endif %}}",
+    "endfor": "{{% for _ in () %}}{tag}",
+    "endif": "{{% if 1 %}}{tag}",
+}
+_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
+FOOTNOTES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+MAX_MESSAGES = 12
 
 
-def _texts(template: DocxTemplate) -> list[str]:
-    """The text of every paragraph (body, tables, headers, footers), as the author typed it."""
+@dataclass
+class _Tag:
+    text: str  # as typed, "{%p if forum %}"
+    start: int
+    end: int
+
+
+@dataclass
+class _Problems:
+    messages: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+    def add(self, name: str, message: str) -> None:
+        if (name, message) not in zip(self.names, self.messages, strict=True):
+            self.names.append(name)
+            self.messages.append(message)
+
+
+def _paragraph_texts(element: Any) -> list[str]:
+    """The text of every paragraph under an XML element (tables and text boxes included), in
+    document order, as python-docx reads it."""
+    from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
+
+    return [Paragraph(p, None).text for p in element.iter(qn("w:p"))]
+
+
+def _parts(template: DocxTemplate) -> list[list[str]]:
+    """Per part docxtpl renders as one template: its paragraphs' texts."""
+    from docx.oxml import parse_xml
+
     document = template.docx
-    texts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            texts.extend(cell.text for cell in row.cells)
-    for section in document.sections:
-        for part in (section.header, section.footer):
-            texts.extend(p.text for p in part.paragraphs)
-    return texts
+    parts = [_paragraph_texts(document.element.body)]
+    for uri in (template.HEADER_URI, template.FOOTER_URI):
+        for _key, part in template.get_headers_footers(uri):
+            parts.append(_paragraph_texts(parse_xml(part.blob)))
+    for part in document.part.package.iter_parts():
+        if part.content_type == FOOTNOTES_TYPE and part.blob:
+            parts.append(_paragraph_texts(parse_xml(part.blob)))
+    properties = document.core_properties
+    parts.extend([getattr(properties, name) or ""] for name in _PROPERTIES)
+    return parts
 
 
-def _malformed(texts: list[str]) -> list[str]:
-    """Tags opened and not closed in the same paragraph: "{{ case_title }" and the like."""
-    found: list[str] = []
-    for text in texts:
-        pos = 0
-        while match := _OPENER_RE.search(text, pos):
-            start = match.start()
-            closer = _OPENERS[match.group()]
-            end = text.find(closer, start + 2)
-            following = _OPENER_RE.search(text, start + 2)
-            if end == -1 or (following and following.start() < end):
-                stop = following.start() if following else len(text)
-                found.append(text[start:stop].strip()[:80])
-                pos = stop
-            else:
-                pos = end + 2
-    return found
+def _sources(template: DocxTemplate) -> list[str]:
+    """The Jinja source docxtpl renders, per part, one paragraph a line (for the full parse)."""
+    sources = [template.patch_xml(template.get_xml())]
+    for uri in (template.HEADER_URI, template.FOOTER_URI):
+        for _key, part in template.get_headers_footers(uri):
+            sources.append(template.patch_xml(template.get_part_xml(part)))
+    for part in template.docx.part.package.iter_parts():
+        if part.content_type == FOOTNOTES_TYPE and part.blob:
+            sources.append(template.patch_xml(part.blob.decode("utf-8")))
+    properties = template.docx.core_properties
+    sources.extend(getattr(properties, name) or "" for name in _PROPERTIES)
+    return [re.sub(r"<w:p([ >])", r"\n<w:p\1", source) for source in sources]
 
 
-def _unclosed_blocks(texts: list[str]) -> list[str]:
-    joined = "\n".join(texts)
-    problems = []
-    for block in _BLOCKS:
-        opened = [m for m in _BLOCK_RE.finditer(joined) if m.group(1) == block]
-        closed = [m for m in _BLOCK_RE.finditer(joined) if m.group(1) == f"end{block}"]
-        if len(opened) > len(closed):
-            problems.append(opened[len(closed)].group().strip())
+def _quote(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _split_tags(text: str, problems: _Problems) -> list[_Tag]:
+    """The tags of one paragraph; reports tags not closed in it, and stray braces."""
+    tags: list[_Tag] = []
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    while match := _OPENER_RE.search(text, pos):
+        start = match.start()
+        end = text.find(_OPENERS[match.group()], start + 2)
+        following = _OPENER_RE.search(text, start + 2)
+        if end == -1 or (following and following.start() < end):
+            stop = following.start() if following else len(text)
+            name = _quote(text[start:stop].strip())
+            problems.add(
+                name,
+                _(
+                    "“%(tag)s” is not closed: write a placeholder as {{ name }} and a tag "
+                    "as {%% … %%}, each within one paragraph.",
+                    tag=name,
+                ),
+            )
+            spans.append((start, stop))
+            pos = stop
+        else:
+            tags.append(_Tag(text[start : end + 2], start, end + 2))
+            spans.append((start, end + 2))
+            pos = end + 2
+    _stray_braces(text, spans, tags, problems)
+    return tags
+
+
+def _stray_braces(
+    text: str, spans: list[tuple[int, int]], tags: list[_Tag], problems: _Problems
+) -> None:
+    """Braces outside the tags: "{{ case_title }}}", "{case_title}", a lone "}"."""
+    masked = list(text)
+    for start, end in spans:
+        masked[start:end] = "\0" * (end - start)
+    rest = "".join(masked)
+    found: list[tuple[int, int]] = []
+    for match in re.finditer(r"\{[^{}\0]{0,80}\}", rest):  # a placeholder with single braces
+        found.append(match.span())
+        rest = rest[: match.start()] + "\0" * (match.end() - match.start()) + rest[match.end() :]
+    for match in re.finditer(r"[{}]+", rest):
+        start, end = match.span()
+        for tag in tags:  # a brace too many on a tag: name the tag with it
+            if tag.end == start or tag.start == end:
+                start, end = min(start, tag.start), max(end, tag.end)
+        if (start, end) == match.span():  # a lone brace: name it with the words around it
+            start -= len(re.search(r"(?:\S+\s+){0,3}\S*$", text[:start]).group())
+            end += len(re.match(r"\S*(?:\s+\S+){0,3}", text[end:]).group())
+        found.append((start, end))
+    for start, end in sorted(found):
+        name = _quote(text[start:end].strip())
+        problems.add(
+            name,
+            _(
+                "“%(tag)s” has a stray brace: write each placeholder with two braces on each "
+                "side, as in {{ case_title }}, and no other braces.",
+                tag=name,
+            ),
+        )
+
+
+def _check_tag(env: SandboxedEnvironment, tag: _Tag, problems: _Problems) -> str | None:
+    """Parse one tag on its own; returns the statement's name ("for", "endif") if any."""
+    opener, inner = tag.text[:2], tag.text[2:-2]
+    if opener == "{#":
+        return None
+    inner = _DOCXTPL_PREFIX.sub("", inner)
+    bare = inner.strip("-+").strip()
+    if opener == "{{":
+        if not bare:
+            problems.add(
+                tag.text,
+                _(
+                    "“%(tag)s” is empty: put a placeholder's name between the braces, as in "
+                    "{{ case_title }}.",
+                    tag=tag.text,
+                ),
+            )
+            return None
+        try:
+            env.parse("{{" + inner + "}}")
+        except TemplateSyntaxError:
+            problems.add(
+                tag.text,
+                _(
+                    "“%(tag)s” cannot be read as a placeholder: write a placeholder's name, "
+                    "with no spaces in it, between double braces, as in {{ case_title }}.",
+                    tag=tag.text,
+                ),
+            )
+        return None
+    word_match = _STATEMENT_RE.match(bare)
+    word = word_match.group(1) if word_match else ""
+    if word not in _ALLOWED_STATEMENTS:
+        problems.add(
+            tag.text,
+            _(
+                "“%(tag)s” is not allowed: templates may use only {%% for … %%} … "
+                "{%% endfor %%} and {%% if … %%} … {%% elif … %%} … {%% else %%} … "
+                "{%% endif %%}.",
+                tag=tag.text,
+            ),
+        )
+        return None
+    try:
+        env.parse(_ALONE[word].format(tag="{%" + inner + "%}"))
+    except TemplateSyntaxError:
+        problems.add(
+            tag.text,
+            _(
+                "“%(tag)s” cannot be read: write conditions as {%% if forum %%} and loops as "
+                "{%% for r in rights %%}, with the placeholders' names.",
+                tag=tag.text,
+            ),
+        )
+    return word  # even when unreadable, it still opens or closes a block
+
+
+def _check_structure(tags: list[tuple[str, _Tag]], problems: _Problems) -> None:
+    """Every {% for %} and {% if %} of a part closed in order, else and elif inside them."""
+    stack: list[tuple[str, _Tag]] = []
+    for word, tag in tags:
+        if word in ("for", "if"):
+            stack.append((word, tag))
+        elif word in ("elif", "else"):
+            if not stack or (word == "elif" and stack[-1][0] != "if"):
+                problems.add(
+                    tag.text,
+                    _(
+                        "“%(tag)s” is outside any {%% if … %%} … {%% endif %%}.",
+                        tag=tag.text,
+                    ),
+                )
+        else:
+            block = word[3:]
+            if not any(opened == block for opened, _tag in stack):
+                problems.add(
+                    tag.text,
+                    _(
+                        "“%(tag)s” closes nothing: there is no {%% %(block)s … %%} open before it.",
+                        tag=tag.text,
+                        block=block,
+                    ),
+                )
+                continue
+            while stack:
+                opened, opening = stack.pop()
+                if opened == block:
+                    break
+                problems.add(
+                    opening.text,
+                    _(
+                        "“%(tag)s” must be closed with {%% end%(block)s %%} before “%(closer)s”.",
+                        tag=opening.text,
+                        block=opened,
+                        closer=tag.text,
+                    ),
+                )
+    for opened, opening in stack:
+        problems.add(
+            opening.text,
+            _(
+                "“%(tag)s” is never closed: add {%% end%(block)s %%} after it.",
+                tag=opening.text,
+                block=opened,
+            ),
+        )
+
+
+def _tag_problems(parts: list[list[str]]) -> _Problems:
+    env = sandbox()
+    problems = _Problems()
+    for paragraphs in parts:
+        statements: list[tuple[str, _Tag]] = []
+        for text in paragraphs:
+            for tag in _split_tags(text, problems):
+                word = _check_tag(env, tag, problems)
+                if word:
+                    statements.append((word, tag))
+        _check_structure(statements, problems)
     return problems
 
 
-def _source(template: DocxTemplate) -> str:
-    """The Jinja source docxtpl renders (body, headers and footers), one paragraph a line."""
-    xml = template.patch_xml(template.get_xml())
-    for uri in (template.HEADER_URI, template.FOOTER_URI):
-        for _key, xml_part in template.get_headers_footers(uri):
-            xml += template.patch_xml(template.get_part_xml(xml_part))
-    # docxtpl renders these document properties as templates too.
-    props = template.docx.core_properties
-    for name in ("author", "comments", "identifier", "language", "subject", "title"):
-        xml += "\n" + (getattr(props, name) or "")
-    return re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
+def _located(source: str, exc: TemplateSyntaxError) -> str:
+    """The text of the paragraph Jinja stumbled on (one paragraph a line in the source)."""
+    lines = source.splitlines()
+    if not exc.lineno or exc.lineno > len(lines):
+        return ""
+    return _quote(html.unescape(re.sub(r"<[^>]+>", "", lines[exc.lineno - 1])).strip(), 120)
 
 
 def _describe(node: nodes.Node) -> str:
@@ -194,32 +438,46 @@ def check_template(source: str | Path | IO[bytes]) -> set[str]:
     try:
         template = DocxTemplate(source)
         template.render_init()
-        texts = _texts(template)
-        jinja_source = _source(template)
+        parts = _parts(template)
+        sources = _sources(template)
     except Exception as exc:  # python-docx raises many types for odd files
         raise TemplateProblem([_("The template could not be opened as a Word document.")]) from exc
+    problems = _tag_problems(parts)
+    if problems.messages:
+        messages = problems.messages[:MAX_MESSAGES]
+        if len(problems.messages) > MAX_MESSAGES:
+            messages.append(_("And %(n)s more problems.", n=len(problems.messages) - MAX_MESSAGES))
+        raise TemplateProblem(messages, problems.names)
     env = sandbox()
-    try:
-        tree = env.parse(jinja_source)
-    except TemplateSyntaxError as exc:
-        names = _malformed(texts) or _unclosed_blocks(texts)
-        if names:
-            messages = [
-                _(
-                    "The template has malformed placeholders: %(names)s. Write each one as "
-                    "{{ name }}, and close every {%% for %%} with {%% endfor %%} and every "
-                    "{%% if %%} with {%% endif %%}.",
-                    names=", ".join(f"“{n}”" for n in names),
+    trees = []
+    for jinja_source in sources:
+        try:
+            trees.append(env.parse(jinja_source))
+        except TemplateSyntaxError as exc:  # what the tag-by-tag reading did not catch
+            near = _located(jinja_source, exc)
+            if near:
+                message = _(
+                    "The template could not be read near “%(text)s”: check the placeholders "
+                    "and tags there.",
+                    text=near,
                 )
-            ]
-        else:
-            messages = [_("The template's placeholders could not be read: %(error)s", error=exc)]
-        raise TemplateProblem(messages, names) from exc
+            else:
+                message = _(
+                    "The template's placeholders could not be read: write each one as "
+                    "{{ name }}, and close every {% for %} and {% if %}."
+                )
+            raise TemplateProblem([message], [near] if near else []) from exc
     from jinja2 import meta
 
-    used = meta.find_undeclared_variables(tree)
+    used: set[str] = set()
+    constructs: list[str] = []
+    filters: list[str] = []
+    for tree in trees:
+        used |= meta.find_undeclared_variables(tree)
+        more_constructs, more_filters = _disallowed(tree)
+        constructs += [c for c in more_constructs if c not in constructs]
+        filters += [f for f in more_filters if f not in filters]
     unknown = sorted(used - set(PLACEHOLDERS))
-    constructs, filters = _disallowed(tree)
     messages = []
     if unknown:
         messages.append(
@@ -252,19 +510,105 @@ def check_template(source: str | Path | IO[bytes]) -> set[str]:
 # --- Filling -------------------------------------------------------------------------------
 
 
-def _provision_label(provision: Any) -> str:
+# How an instrument numbers its provisions: "Article 5", "Principle 3", "Objective 13".
+_NUMBERING_WORDS = {
+    "article": _l("Article"),
+    "principle": _l("Principle"),
+    "objective": _l("Objective"),
+    "guideline": _l("Guideline"),
+    "rule": _l("Rule"),
+    "number": _l("No."),
+}
+# Soft-law frameworks whose word the title does not give away.
+_NUMBERING_BY_INSTRUMENT = {"GCM": "objective", "IMBR": "article"}
+_PROTOCOL_NUMBER = re.compile(r"^P(\d+)-(\w+)$")  # ECHR:P4-4, article 4 of Protocol No. 4
+
+_PARTY_ROLES = {
+    PartyRole.CLAIMANT: _l("claimant"),
+    PartyRole.RESPONDENT: _l("respondent"),
+    PartyRole.INTERVENER: _l("intervener"),
+    PartyRole.OTHER: _l("other party"),
+}
+
+
+def _numbering_word(instrument: Any) -> str:
+    key = _NUMBERING_BY_INSTRUMENT.get(instrument.code)
+    if key is None and instrument.kind == InstrumentKind.SOFT_LAW:
+        title = f"{instrument.title} {instrument.short_title}".lower()
+        key = next((w for w in ("principle", "guideline", "rule", "objective") if w in title), None)
+        key = key or "number"
+    return str(_NUMBERING_WORDS[key or "article"])
+
+
+def provision_label(provision: Any) -> str:
+    """'Article 5 — Right to liberty and security (European Convention on Human Rights)'."""
     instrument = provision.instrument
-    return f"{instrument.title}, {provision.number}: {provision.title}"
+    protocol = _PROTOCOL_NUMBER.match(provision.number)
+    if protocol and instrument.kind != InstrumentKind.SOFT_LAW:
+        return _(
+            "Article %(article)s of Protocol No. %(protocol)s — %(title)s (%(instrument)s)",
+            article=protocol.group(2),
+            protocol=protocol.group(1),
+            title=provision.title,
+            instrument=instrument.title,
+        )
+    return _(
+        "%(word)s %(number)s — %(title)s (%(instrument)s)",
+        word=_numbering_word(instrument),
+        number=provision.number,
+        title=provision.title,
+        instrument=instrument.title,
+    )
 
 
-def draft_context(*, user: Any, case: Case, full_names: bool = False) -> dict[str, Any]:
-    """The placeholder values for a case. Party full names only for the case team."""
+def _provision_order(provision: Any) -> tuple:
+    return (provision.instrument.code, provision.position or 0, provision.code)
+
+
+def proceedings_in_order(case: Case) -> list[Any]:
+    """The case's proceedings, earliest first (position, then filing date, then id)."""
+    return sorted(
+        case.proceedings, key=lambda p: (p.position or 0, p.filed_on or date.min, p.id or 0)
+    )
+
+
+def default_proceeding(case: Case, pleading: Any) -> Any | None:
+    """The proceeding a draft is proposed for: the latest before a forum the pleading is
+    tagged with, else the latest."""
+    proceedings = proceedings_in_order(case)
+    forum_ids = {forum.id for forum in pleading.forums}
+    matching = [p for p in proceedings if p.forum_id in forum_ids]
+    return (matching or proceedings or [None])[-1]
+
+
+def proceeding_label(proceeding: Any) -> str:
+    """'European Court of Human Rights (12345/24, filed on Jan 15, 2024)' for the choice."""
+    details = [proceeding.reference] if proceeding.reference else []
+    if proceeding.filed_on:
+        details.append(_("filed on %(date)s", date=format_date(proceeding.filed_on, "medium")))
+    if not details:
+        return proceeding.forum.name
+    return f"{proceeding.forum.name} ({', '.join(details)})"
+
+
+def draft_context(
+    *, user: Any, case: Case, full_names: bool = False, proceeding: Any | None = None
+) -> dict[str, Any]:
+    """The placeholder values for a case, {{ forum }} and {{ reference }} from ``proceeding``
+    (one of the case's; the latest if None). Full names only for claimants, and only for the
+    case team when asked for; every other party by pseudonym."""
     show_names = full_names and can_see_parties(user, case)
-    proceedings = list(case.proceedings)
-    latest = proceedings[-1] if proceedings else None
+    proceedings = proceedings_in_order(case)
+    if proceeding is None and proceedings:
+        proceeding = proceedings[-1]
+    parties = sorted(case.parties, key=lambda party: party.id or 0)
+
+    def pseudonyms(role: PartyRole) -> TextList:
+        return TextList(party.pseudonym for party in parties if party.role == role)
+
     claimants = TextList(
         (party.full_name if show_names and party.full_name else party.pseudonym)
-        for party in case.parties
+        for party in parties
         if party.role == PartyRole.CLAIMANT
     )
     dates = TextList()
@@ -287,22 +631,29 @@ def draft_context(*, user: Any, case: Case, full_names: bool = False) -> dict[st
                     date=format_date(proc.decided_on, "long"),
                 )
             )
+    reference = proceeding.reference if proceeding is not None else None
     return {
         "case_title": case.title,
-        "forum": latest.forum.name if latest else "",
-        "reference": (latest.reference if latest and latest.reference else case.reference) or "",
+        "forum": proceeding.forum.name if proceeding is not None else "",
+        "reference": reference or case.reference or "",
+        "forums": TextList(dict.fromkeys(proc.forum.name for proc in proceedings)),
         "claimant_pseudonyms": claimants,
+        "respondent_pseudonyms": pseudonyms(PartyRole.RESPONDENT),
+        "intervener_pseudonyms": pseudonyms(PartyRole.INTERVENER),
+        "other_party_pseudonyms": pseudonyms(PartyRole.OTHER),
+        "party_pseudonyms": TextList(
+            _("%(name)s (%(role)s)", name=party.pseudonym, role=_PARTY_ROLES[party.role])
+            for party in parties
+        ),
         "rights": TextList(r.name for r in sorted(case.rights, key=lambda r: r.name)),
-        "provisions": TextList(_provision_label(p) for p in sorted(case.provisions, key=_code)),
+        "provisions": TextList(
+            provision_label(p) for p in sorted(case.provisions, key=_provision_order)
+        ),
         "dates": dates,
         "organisation": case.lead_organisation.name,
         "jurisdiction": case.jurisdiction.name,
         "today": format_date(date.today(), "long"),
     }
-
-
-def _code(provision: Any) -> str:
-    return provision.code
 
 
 def render_draft(source: str | Path | IO[bytes], context: dict[str, Any]) -> bytes:
@@ -314,7 +665,9 @@ def render_draft(source: str | Path | IO[bytes], context: dict[str, Any]) -> byt
     try:
         template.render(context, jinja_env=sandbox(), autoescape=True)
     except TemplateSyntaxError as exc:  # checked above; kept for safety
-        raise TemplateProblem([str(exc)]) from exc
+        raise TemplateProblem(
+            [_("The template could not be filled: check its placeholders and tags.")]
+        ) from exc
     out = io.BytesIO()
     template.save(out)
     return out.getvalue()

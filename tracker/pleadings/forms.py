@@ -22,6 +22,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.documents.models import DocumentKind
 from tracker.types import Confidentiality
@@ -79,6 +80,15 @@ def select_choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+class CodesField(StringField):
+    """Codes separated by ";" in one value; several values (a script, an older form) are
+    joined, so "rights=a&rights=b" means the same as "rights=a; b"."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = "; ".join(v.strip() for v in valuelist if v and v.strip())
+
+
 class PleadingForm(FlaskForm):
     """Metadata of a model pleading (edit); the upload form adds the file."""
 
@@ -95,30 +105,32 @@ class PleadingForm(FlaskForm):
         validators=[Optional(), Length(max=20000)],
         description=_l("When it fits, what to adapt, pitfalls met when it was used."),
     )
-    rights = SelectMultipleField(
+    # Codes separated by ";": static/js/picker.js turns these into type-ahead pickers over
+    # the taxonomy endpoints (as on the case form); without JavaScript, codes are typed.
+    rights = CodesField(
         _l("Rights"),
-        choices=[],
-        validators=[Optional()],
-        render_kw={"size": 8},
-        description=_l("Hold Ctrl (Cmd on a Mac) to choose several."),
+        validators=[Optional(), Length(max=4000)],
+        description=_l("Type to search; without JavaScript, codes separated by “;”."),
     )
-    provisions = StringField(
+    provisions = CodesField(
         _l("Provisions"),
         validators=[Optional(), Length(max=4000)],
-        description=_l("Codes separated by “;” (e.g. ECHR:5; ICCPR:9)."),
+        description=_l(
+            "Type an article or a treaty to search; without JavaScript, codes separated by "
+            "“;” (e.g. ECHR:5; ICCPR:9)."
+        ),
     )
-    forums = SelectMultipleField(
+    forums = CodesField(
         _l("Forums"),
-        choices=[],
-        validators=[Optional()],
-        render_kw={"size": 6},
-        description=_l("Hold Ctrl (Cmd on a Mac) to choose several."),
+        validators=[Optional(), Length(max=4000)],
+        description=_l("Type to search; without JavaScript, codes separated by “;”."),
     )
     systems = SelectMultipleField(
         _l("Regional or UN systems"),
         choices=[],
         validators=[Optional()],
-        render_kw={"size": 5},
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
     )
     confidentiality = SelectField(
         _l("Who may see it"),
@@ -170,4 +182,12 @@ class DraftForm(FlaskForm):
         _l("Case number"),
         validators=[InputRequired(), NumberRange(min=1)],
     )
-    full_names = BooleanField(_l("Use the parties' full names (case team only)"))
+    # The choices are the case's proceedings (set by the view, which checks the choice).
+    proceeding_id = SelectField(
+        _l("Forum for {{ forum }} and {{ reference }}"),
+        coerce=int,
+        choices=[],
+        validate_choice=False,
+        validators=[Optional()],
+    )
+    full_names = BooleanField(_l("Use the claimants' full names (case team only)"))

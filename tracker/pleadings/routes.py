@@ -8,6 +8,7 @@ may not see answers 404; bad input re-renders with the messages and status 400.
 from __future__ import annotations
 
 import io
+import json
 import re
 from typing import Any
 
@@ -16,6 +17,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from tracker.access import can, can_see_parties
 from tracker.cases.models import Case
@@ -24,7 +26,16 @@ from tracker.documents.services import discard_file_if_unused, file_path
 from tracker.extensions import db
 from tracker.pleadings import bp
 from tracker.pleadings import services as svc
-from tracker.pleadings.drafts import PLACEHOLDERS, TemplateProblem, draft_context, render_draft
+from tracker.pleadings.drafts import (
+    LIST_PLACEHOLDERS,
+    PLACEHOLDERS,
+    TemplateProblem,
+    default_proceeding,
+    draft_context,
+    proceeding_label,
+    proceedings_in_order,
+    render_draft,
+)
 from tracker.pleadings.forms import (
     CONFIDENTIALITY_SHORT,
     LANGUAGES,
@@ -43,6 +54,7 @@ from tracker.pleadings.forms import (
 from tracker.pleadings.models import ModelPleading, PleadingUse
 from tracker.security import require, safe_next
 from tracker.taxonomy.models import Forum, Jurisdiction, JurisdictionKind, Right
+from tracker.taxonomy.routes import provision_label
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -55,6 +67,7 @@ def _labels() -> dict[str, Any]:
         "pleading_confidentiality_labels": CONFIDENTIALITY_SHORT,
         "pleading_language_name": language_name,
         "pleading_outcome_label": _outcome_label,
+        "pleading_provision_label": provision_label,
     }
 
 
@@ -65,6 +78,26 @@ def _outcome_label(outcome: Any) -> str:
         return str(OUTCOME_LABELS.get(outcome, outcome))
     except ImportError:  # the cases area's labels are optional here
         return str(outcome)
+
+
+def _use_refused() -> str:
+    return _(
+        "You may record uses only in cases your organisation works on, or for pleadings of "
+        "your organisation."
+    )
+
+
+@bp.app_template_global("pleading_can_record_use")
+def pleading_can_record_use(pleading: ModelPleading, case: Case) -> bool:
+    """For the templates (and the case page's partial): offer the link / unlink buttons."""
+    return svc.can_record_use(current_user, pleading, case)
+
+
+@bp.app_template_global("pleading_draft_forums")
+def pleading_draft_forums(pleading: ModelPleading, case: Case) -> list[tuple[int, str, bool]]:
+    """For the partial's inline choice: (proceeding id, label, proposed) per proceeding."""
+    proposed = default_proceeding(case, pleading)
+    return [(p.id, proceeding_label(p), p is proposed) for p in proceedings_in_order(case)]
 
 
 @bp.app_template_global("pleading_suggestions")
@@ -92,12 +125,6 @@ def _managed_or_403(pleading_id: int) -> ModelPleading:
 
 def _with_choices(form: PleadingForm) -> PleadingForm:
     form.language.choices = select_choices(language_choices())
-    form.rights.choices = select_choices(
-        (r.code, r.name) for r in db.session.scalars(select(Right).order_by(Right.name))
-    )
-    form.forums.choices = select_choices(
-        (f.code, f.name) for f in db.session.scalars(select(Forum).order_by(Forum.name))
-    )
     form.systems.choices = select_choices(
         (j.code, j.name)
         for j in db.session.scalars(
@@ -109,6 +136,36 @@ def _with_choices(form: PleadingForm) -> PleadingForm:
     return form
 
 
+def _picker(field, endpoint: str, kind: str) -> None:
+    """Mark a field of codes for static/js/picker.js, the case form's type-ahead picker."""
+    from tracker.cases.queries import labels_for
+
+    field.render_kw = {
+        **(field.render_kw or {}),
+        "data-picker": url_for(endpoint),
+        "data-multiple": "",
+        "data-selected": json.dumps(labels_for(kind, svc.split_codes(field.data or ""))),
+        "data-remove-label": _("Remove"),
+        "data-none-label": _("No match"),
+        "data-chosen-label": _("Chosen"),
+        "data-placeholder": _("Type to search…"),
+        "autocomplete": "off",
+    }
+
+
+def _render_form(form: PleadingForm, pleading: ModelPleading | None, status: int = 200):
+    _picker(form.rights, "taxonomy.rights", "rights")
+    _picker(form.provisions, "taxonomy.provisions", "provisions")
+    _picker(form.forums, "taxonomy.forums", "forums")
+    return render_template(
+        "pleadings/form.html",
+        form=form,
+        pleading=pleading,
+        placeholders=PLACEHOLDERS,
+        list_placeholders=LIST_PLACEHOLDERS,
+    ), status
+
+
 def _apply_errors(form, errors: dict[str, list[str]]) -> None:
     for name, messages in errors.items():
         target = form._fields.get(name)
@@ -116,6 +173,13 @@ def _apply_errors(form, errors: dict[str, list[str]]) -> None:
             target.errors = list(target.errors) + list(messages)
         else:
             form.form_errors.extend(messages)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_exc):
+    """An upload over MAX_CONTENT_LENGTH: name the limit and lead back to the form."""
+    pleading_id = (request.view_args or {}).get("pleading_id")
+    return render_template("pleadings/too_large.html", pleading_id=pleading_id), 413
 
 
 # --- List ------------------------------------------------------------------------------------
@@ -173,9 +237,7 @@ def create():
                 flash(_("The pleading was added to the library."), "success")
                 return redirect(url_for("pleadings.detail", pleading_id=pleading.id))
         status = 400
-    return render_template(
-        "pleadings/form.html", form=form, pleading=None, placeholders=PLACEHOLDERS
-    ), status
+    return _render_form(form, None, status)
 
 
 @bp.route("/<int:pleading_id>/edit", methods=["GET", "POST"])
@@ -184,20 +246,24 @@ def edit(pleading_id: int):
     if request.method == "GET":
         form = _with_choices(
             PleadingForm(
-                obj=pleading,
+                # Not obj=pleading: its relationships (Right, Provision objects) would win
+                # over these codes and the form would show "[<Provision ECHR:5>]".
                 data={
+                    "title": pleading.title,
+                    "language": pleading.language,
+                    "summary": pleading.summary,
+                    "usage_notes": pleading.usage_notes,
+                    "is_template": pleading.is_template,
                     "kind": pleading.kind.value,
                     "confidentiality": pleading.confidentiality.value,
-                    "rights": [r.code for r in pleading.rights],
+                    "rights": "; ".join(sorted(r.code for r in pleading.rights)),
                     "provisions": "; ".join(sorted(p.code for p in pleading.provisions)),
-                    "forums": [f.code for f in pleading.forums],
+                    "forums": "; ".join(sorted(f.code for f in pleading.forums)),
                     "systems": [j.code for j in pleading.systems],
                 },
             )
         )
-        return render_template(
-            "pleadings/form.html", form=form, pleading=pleading, placeholders=PLACEHOLDERS
-        )
+        return _render_form(form, pleading)
     form = _with_choices(PleadingForm())
     if form.validate_on_submit():
         try:
@@ -210,9 +276,7 @@ def edit(pleading_id: int):
             db.session.commit()
             flash(_("The pleading was updated."), "success")
             return redirect(url_for("pleadings.detail", pleading_id=pleading.id))
-    return render_template(
-        "pleadings/form.html", form=form, pleading=pleading, placeholders=PLACEHOLDERS
-    ), 400
+    return _render_form(form, pleading, 400)
 
 
 @bp.post("/<int:pleading_id>/versions")
@@ -303,6 +367,9 @@ def link(pleading_id: int):
         case = svc.visible_case(current_user, form.case_id.data)
         if case is None:
             form.case_id.errors = [_("No case with this number that you can see.")]
+        elif not svc.can_record_use(current_user, pleading, case):
+            form.case_id.errors = [_use_refused()]
+            return _render_detail(pleading, use_form=form, status=403)
         else:
             try:
                 svc.link_use(user=current_user, pleading=pleading, case=case, note=form.note.data)
@@ -329,6 +396,8 @@ def unlink(pleading_id: int, use_id: int):
         or svc.visible_case(current_user, use.case_id) is None
     ):
         abort(404)
+    if not svc.can_record_use(current_user, pleading, use.case):
+        abort(403)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     svc.unlink_use(user=current_user, use=use)
@@ -345,6 +414,42 @@ def _slug(text: str) -> str:
     return slug[:60] or "draft"
 
 
+def _draft_choices(form: DraftForm, case: Case, pleading: ModelPleading) -> None:
+    """The case's proceedings as the forum choices, the proposed one selected."""
+    form.proceeding_id.choices = [(p.id, proceeding_label(p)) for p in proceedings_in_order(case)]
+    if form.proceeding_id.data is None:
+        proposed = default_proceeding(case, pleading)
+        form.proceeding_id.data = proposed.id if proposed is not None else None
+
+
+def _render_draft_page(pleading: ModelPleading, case: Case, form: DraftForm, status: int = 200):
+    return render_template(
+        "pleadings/draft.html",
+        pleading=pleading,
+        case=case,
+        form=form,
+        may_see_names=can_see_parties(current_user, case),
+    ), status
+
+
+@bp.get("/<int:pleading_id>/draft")
+@require("pleading.view")
+def start_draft(pleading_id: int):
+    """Choose the forum (and, for the case team, full names) before downloading a draft."""
+    pleading = _pleading_or_404(pleading_id)
+    form = DraftForm(request.args, meta={"csrf": False})
+    if not form.case_id.validate(form) or not pleading.is_template:
+        if not pleading.is_template:
+            form.case_id.errors = [_("This pleading is not a template: download it instead.")]
+        return _render_detail(pleading, draft_form=form, status=400)
+    case = svc.visible_case(current_user, form.case_id.data)
+    if case is None:
+        abort(404)
+    form.proceeding_id.data = None  # proposed below; a choice is made on this page
+    _draft_choices(form, case, pleading)
+    return _render_draft_page(pleading, case, form)
+
+
 @bp.post("/<int:pleading_id>/draft")
 @require("pleading.view")
 def draft(pleading_id: int):
@@ -358,22 +463,32 @@ def draft(pleading_id: int):
     if not pleading.is_template:
         form.case_id.errors = [_("This pleading is not a template: download it instead.")]
         return _render_detail(pleading, draft_form=form, status=400)
+    chosen = form.proceeding_id.data
+    _draft_choices(form, case, pleading)
+    proceeding = next((p for p in case.proceedings if p.id == form.proceeding_id.data), None)
+    if chosen is not None and proceeding is None:
+        form.proceeding_id.errors = [_("Choose one of this case's proceedings.")]
+        return _render_draft_page(pleading, case, form, status=400)
     if form.full_names.data and not can_see_parties(current_user, case):
         form.full_names.errors = [_("Only the case team may put the parties' full names in.")]
-        return _render_detail(pleading, draft_form=form, status=403)
+        return _render_draft_page(pleading, case, form, status=403)
     latest = next(iter(svc.visible_versions(current_user, pleading)), None)
     if latest is None or not file_path(latest.sha256).exists():
         abort(404)
+    context = draft_context(
+        user=current_user, case=case, full_names=form.full_names.data, proceeding=proceeding
+    )
     try:
-        data = render_draft(
-            file_path(latest.sha256),
-            draft_context(user=current_user, case=case, full_names=form.full_names.data),
-        )
+        data = render_draft(file_path(latest.sha256), context)
     except TemplateProblem as exc:
         form.case_id.errors = exc.messages
         return _render_detail(pleading, draft_form=form, status=400)
     svc.record_draft(
-        user=current_user, pleading=pleading, case=case, full_names=bool(form.full_names.data)
+        user=current_user,
+        pleading=pleading,
+        case=case,
+        full_names=bool(form.full_names.data),
+        proceeding=proceeding,
     )
     db.session.commit()
     return send_file(

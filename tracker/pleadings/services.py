@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from tracker.access import can, case_filter, pleading_filter
+from tracker.access import can, can_edit_case, case_filter, pleading_filter
 from tracker.audit.services import record_audit, snapshot
 from tracker.cases.models import WINNING_OUTCOMES, Case, Outcome, Proceeding
 from tracker.documents.models import Document, DocumentKind
@@ -87,6 +87,15 @@ def can_manage_pleading(user: Any, pleading: ModelPleading) -> bool:
     if not can(user, "pleading.create"):
         return False
     return pleading.organisation_id == user.organisation_id or pleading.created_by_id == user.id
+
+
+def can_record_use(user: Any, pleading: ModelPleading, case: Case) -> bool:
+    """Whether the user may record (or remove) that the pleading was used in the case: a
+    track record is evidence other organisations rely on, so seeing both is not enough. The
+    user must be able to edit the case, or manage the pleading."""
+    if not can(user, "pleading.create"):
+        return False
+    return can_edit_case(user, case) or can_manage_pleading(user, pleading)
 
 
 # --- Filters for the library list ------------------------------------------------------------
@@ -260,17 +269,23 @@ class TrackRecord:
     forums: list[str] = field(default_factory=list)
 
 
-def track_records(user: Any, pleading_ids: Iterable[int]) -> dict[int, TrackRecord]:
+def track_records(
+    user: Any, pleading_ids: Iterable[int], *, exclude_case_id: int | None = None
+) -> dict[int, TrackRecord]:
     """Per pleading: the cases that used it, their outcomes and forums, counting only the
-    cases this user may see (a count that included the others would reveal them)."""
+    cases this user may see (a count that included the others would reveal them), and not
+    ``exclude_case_id`` (the case suggestions are for: its own use is no track record)."""
     ids = list(set(pleading_ids))
     records: dict[int, TrackRecord] = defaultdict(TrackRecord)
     if not ids:
         return records
+    uses = [PleadingUse.pleading_id.in_(ids), case_filter(user)]
+    if exclude_case_id is not None:
+        uses.append(PleadingUse.case_id != exclude_case_id)
     rows = db.session.execute(
         select(PleadingUse.pleading_id, Case.outcome)
         .join(Case, Case.id == PleadingUse.case_id)
-        .where(PleadingUse.pleading_id.in_(ids), case_filter(user))
+        .where(*uses)
     )
     for pleading_id, outcome in rows:
         record = records[pleading_id]
@@ -283,7 +298,7 @@ def track_records(user: Any, pleading_ids: Iterable[int]) -> dict[int, TrackReco
         .join(Case, Case.id == PleadingUse.case_id)
         .join(Proceeding, Proceeding.case_id == Case.id)
         .join(Forum, Forum.id == Proceeding.forum_id)
-        .where(PleadingUse.pleading_id.in_(ids), case_filter(user))
+        .where(*uses)
         .distinct()
         .order_by(Forum.name)
     )
@@ -298,7 +313,12 @@ def visible_uses(user: Any, pleading: ModelPleading) -> list[PleadingUse]:
             select(PleadingUse)
             .join(Case, Case.id == PleadingUse.case_id)
             .where(PleadingUse.pleading_id == pleading.id, case_filter(user))
-            .options(selectinload(PleadingUse.case).selectinload(Case.proceedings))
+            .options(
+                selectinload(PleadingUse.case).selectinload(Case.proceedings),
+                # can_record_use() reads these for each use's "Remove" button.
+                selectinload(PleadingUse.case).selectinload(Case.partners),
+                selectinload(PleadingUse.case).selectinload(Case.team),
+            )
             .order_by(PleadingUse.created_at.desc())
         )
     )
@@ -589,8 +609,9 @@ def _endorsement(pleading: ModelPleading) -> dict[str, Any]:
 def link_use(
     *, user: Any, pleading: ModelPleading, case: Case, note: str | None = None
 ) -> PleadingUse:
-    """Record that the pleading was used in a case (both must be visible to the user)."""
-    if not can(user, "pleading.create"):
+    """Record that the pleading was used in a case (both visible to the user, who may edit
+    the case or manages the pleading: see can_record_use)."""
+    if not can_record_use(user, pleading, case):
         raise PermissionError("pleading.link")
     existing = db.session.scalar(
         select(PleadingUse).where(
@@ -611,7 +632,7 @@ def link_use(
 
 
 def unlink_use(*, user: Any, use: PleadingUse) -> None:
-    if not can(user, "pleading.create"):
+    if not can_record_use(user, use.pleading, use.case):
         raise PermissionError("pleading.link")
     record_audit(
         action="pleading.unlink",
@@ -623,12 +644,24 @@ def unlink_use(*, user: Any, use: PleadingUse) -> None:
     db.session.flush()
 
 
-def record_draft(*, user: Any, pleading: ModelPleading, case: Case, full_names: bool) -> None:
-    """Drafts are not stored, but who generated one from which case is audited."""
+def record_draft(
+    *,
+    user: Any,
+    pleading: ModelPleading,
+    case: Case,
+    full_names: bool,
+    proceeding: Proceeding | None = None,
+) -> None:
+    """Drafts are not stored, but who generated one from which case (and proceeding) is
+    audited."""
     record_audit(
         action="pleading.draft",
         entity=pleading,
-        after={"case_id": case.id, "full_names": full_names},
+        after={
+            "case_id": case.id,
+            "proceeding_id": proceeding.id if proceeding is not None else None,
+            "full_names": full_names,
+        },
         user_id=getattr(user, "id", None),
     )
 

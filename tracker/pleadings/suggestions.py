@@ -8,12 +8,15 @@ all (a pleading that only shares the language or has a good record is not "for" 
                                  widened with the rights their provisions map to, so a
                                  pleading tagged ECHR:5 matches a case tagged "liberty")
             + WEIGHT_FORUM if a forum of the case's proceedings is one the pleading fits,
-              else WEIGHT_SYSTEM if the regional/UN system of one of those forums is
+              else WEIGHT_SYSTEM if a regional/UN system of the case is one the pleading
+              fits (the systems of the case's forums, and those its state is a member of:
+              a Greek case with only domestic proceedings fits an ECtHR pleading)
             + WEIGHT_TEXT x TF-IDF cosine of the case's summary/aim/arguments with the
               pleading's title, summary, notes and text (counted from TEXT_MIN_SIMILARITY)
   context   = WEIGHT_LANGUAGE if the pleading's language is one of the case's documents'
               languages (else the user's locale)
-            + WEIGHT_WIN x wins among the VISIBLE cases that used it (at most TRACK_WINS_CAP)
+            + WEIGHT_WIN x wins among the VISIBLE cases that used it (at most TRACK_WINS_CAP),
+              the case being viewed left out (its own use says nothing about this case)
             + ENDORSED_BOOST if the network endorsed it
 
 Everything goes through pleading_filter() and case_filter(): a pleading the user may not
@@ -30,6 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from babel.lists import format_list
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -40,7 +44,7 @@ from tracker.cases.models import Case
 from tracker.documents.models import Document
 from tracker.extensions import db
 from tracker.pleadings.models import ModelPleading, PleadingUse
-from tracker.taxonomy.models import JurisdictionKind, Provision
+from tracker.taxonomy.models import Jurisdiction, JurisdictionKind, Provision, SystemMembership
 
 # --- Scoring weights (documented in the module docstring) ------------------------------------
 WEIGHT_PROVISION = 4.0  # per provision both invoke: the strongest sign the argument transfers
@@ -133,6 +137,19 @@ def _forum_systems(forums: Any) -> dict[int, str]:
     return systems
 
 
+def _jurisdiction_systems(case: Case) -> dict[int, str]:
+    """The systems the case's state is a member of now (or the case's own system)."""
+    place = case.jurisdiction
+    if place.kind == JurisdictionKind.SYSTEM:
+        return {place.id: place.name}
+    rows = db.session.execute(
+        select(Jurisdiction.id, Jurisdiction.name)
+        .join(SystemMembership, SystemMembership.system_id == Jurisdiction.id)
+        .where(SystemMembership.state_id == place.id, SystemMembership.left_on.is_(None))
+    )
+    return dict(rows.tuples().all())
+
+
 def _case_languages(user: Any, case: Case) -> set[str]:
     languages = set(
         db.session.scalars(
@@ -160,6 +177,12 @@ def suggest_pleadings(user: Any, case: Case, limit: int = 5) -> list[Suggestion]
     case_forums = {proc.forum.id: proc.forum for proc in case.proceedings}
     case_forum_names = {fid: f.name for fid, f in case_forums.items()}
     case_systems = _forum_systems(case_forums.values())
+    if case.jurisdiction.kind == JurisdictionKind.SYSTEM:
+        case_systems.setdefault(case.jurisdiction_id, case.jurisdiction.name)
+    # Systems the case reaches only through its state's memberships are worded as such.
+    member_systems = {
+        sid: name for sid, name in _jurisdiction_systems(case).items() if sid not in case_systems
+    }
     languages = _case_languages(user, case)
     case_text = " ".join(
         x for x in (case.title, case.summary, case.strategic_aim, case.arguments) if x
@@ -200,7 +223,7 @@ def suggest_pleadings(user: Any, case: Case, limit: int = 5) -> list[Suggestion]
         if text:
             texts[pleading_id] += " " + text
     similarities = _tfidf_cosines(case_text, texts)
-    records = track_records(user, ids)
+    records = track_records(user, ids, exclude_case_id=case.id)
     used_here = set(
         db.session.scalars(
             select(PleadingUse.pleading_id).where(
@@ -248,10 +271,24 @@ def suggest_pleadings(user: Any, case: Case, limit: int = 5) -> list[Suggestion]
             shared_systems = sorted(
                 name for sid, name in case_systems.items() if sid in pleading_systems
             )
-            if shared_systems:
+            via_state = sorted(
+                name for sid, name in member_systems.items() if sid in pleading_systems
+            )
+            if shared_systems or via_state:
                 relevance += WEIGHT_SYSTEM
+            if shared_systems:
                 reasons.append(
                     _("same regional system: %(names)s", names=", ".join(shared_systems))
+                )
+            if via_state:
+                reasons.append(
+                    ngettext(
+                        "%(state)s is in the %(names)s system",
+                        "%(state)s is in the %(names)s systems",
+                        len(via_state),
+                        state=case.jurisdiction.name,
+                        names=format_list(via_state, locale=str(get_locale() or "en")),
+                    )
                 )
         similarity = similarities.get(pleading.id, 0.0)
         if similarity >= TEXT_MIN_SIMILARITY:
