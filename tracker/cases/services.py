@@ -20,6 +20,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from tracker.access import (
     can,
@@ -239,6 +240,7 @@ def who_changed(
     stmt = (
         select(AuditEntry)
         .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == str(entity_id))
+        .options(joinedload(AuditEntry.user))
         .order_by(AuditEntry.id.desc())
         .limit(100)
     )
