@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
+from tests.cases import test_services
 from tracker.cases.models import Case, Event
+from tracker.types import Role
 
 pytestmark = pytest.mark.browser
+
+# France's ratifications (the ECtHR open to it) and a fixed "today" for the filing limits.
+procedures = test_services.procedures
+on_day = test_services.on_day
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -32,7 +40,10 @@ def _both(page, screenshot, name: str, reload: bool = False):
     page.set_viewport_size(DESKTOP)
 
 
-def test_litigator_workflow(page, db, ref, litigator, browser_login, screenshot):
+def test_litigator_workflow(
+    page, db, ref, litigator, browser_login, screenshot, procedures, on_day
+):
+    on_day(date(2025, 4, 1))
     browser_login(litigator)
     page.goto("/cases/")
     assert page.get_by_role("heading", name="No cases yet").is_visible()
@@ -89,7 +100,7 @@ def test_litigator_workflow(page, db, ref, litigator, browser_login, screenshot)
     page.get_by_role("link", name="Add proceeding").click()
     _pick(page, "Forum", "Europ", "European Court of Human Rights")
     page.get_by_label("Reference number").fill("12345/25")
-    page.get_by_label("Filed on").fill("2025-06-30")
+    page.get_by_label("Filed on").fill("2025-03-28")
     page.get_by_label("Status").select_option("pending")
     page.get_by_label("Liberty and security", exact=True).select_option("not_reached")
     page.get_by_role("button", name="Save proceeding").click()
@@ -121,3 +132,98 @@ def test_litigator_workflow(page, db, ref, litigator, browser_login, screenshot)
     page.goto("/cases/deadlines")
     assert page.get_by_text("File with European Court of Human Rights by 2025-07-10").is_visible()
     screenshot("cases-deadlines-desktop")
+
+
+def test_conflicts_confirmations_and_the_case_page_partials(
+    page,
+    browser,
+    live_server,
+    db,
+    ref,
+    litigator,
+    factory,
+    browser_login,
+    screenshot,
+    procedures,
+    on_day,
+):
+    """A stale proceeding form, removals with a confirmation step (no JavaScript needed),
+    proposals confirmed from the deadlines page, and the case page's alert button."""
+    from tests.cases.conftest import case_form, proceeding_form
+    from tracker.cases import services as svc
+
+    on_day(date(2025, 4, 1))
+    case = svc.create_case(actor=litigator, data=case_form())
+    proc = svc.add_proceeding(actor=litigator, case=case, data=proceeding_form())
+    svc.add_party(actor=litigator, case=case, data={"role": "claimant", "pseudonym": "A.B."})
+    germany = factory.jurisdiction("DE", name="Germany")
+    other = factory.case(title="C.D. v. Germany", jurisdiction=germany)
+    other.rights = [ref.liberty]
+    db.session.commit()
+    colleague = factory.user(
+        role=Role.LITIGATOR, organisation=litigator.organisation, name="Carla Colleague"
+    )
+    browser_login(litigator)
+
+    # The case page: alert button, suggested pleadings, similar cases.
+    page.goto(f"/cases/{case.id}")
+    page.get_by_role("button", name="Alert me about this case").click()
+    assert page.get_by_role("button", name="Stop alerts for this case").is_visible()
+    assert page.get_by_role("heading", name="Suggested model pleadings").is_visible()
+    similar = page.locator(".similar-cases")
+    assert similar.get_by_role("link", name="C.D. v. Germany").is_visible()
+    _both(page, screenshot, "detail-partials")
+
+    # I open the proceeding; a colleague, in another browser, records the decision meanwhile.
+    url = f"/cases/{case.id}/proceedings/{proc.id}/edit"
+    page.goto(url)
+    other_context = browser.new_context(base_url=live_server)
+    theirs = other_context.new_page()
+    theirs.goto("/login")
+    theirs.get_by_label("E-mail").fill(colleague.email)
+    theirs.get_by_label("Password").fill(factory.PASSWORD)
+    theirs.get_by_role("button", name="Sign in").click()
+    theirs.goto(url)
+    theirs.get_by_label("Decided on").fill("2025-03-10")
+    theirs.get_by_label("Status").select_option("decided")
+    theirs.get_by_label("Outcome").select_option("loss")
+    theirs.get_by_role("button", name="Save proceeding").click()
+    assert theirs.get_by_text("Proceeding saved.").is_visible()
+    other_context.close()
+
+    page.get_by_label("Notes").fill("The hearing went well.")
+    page.get_by_role("button", name="Save proceeding").click()
+    conflict = page.locator(".conflict")
+    assert conflict.get_by_text("This record was changed by someone else").is_visible()
+    assert conflict.get_by_text("Carla Colleague").first.is_visible()
+    assert page.get_by_label("Status").input_value() == "decided"  # theirs, I had not touched it
+    assert page.get_by_label("Notes").input_value() == "The hearing went well."  # mine
+    _both(page, screenshot, "proceeding-conflict")
+    page.get_by_role("button", name="Save proceeding").click()
+    assert page.get_by_text("Proceeding saved.").is_visible()
+    db.session.rollback()
+    saved = db.session.get(type(proc), proc.id)
+    assert (saved.status.value, saved.notes) == ("decided", "The hearing went well.")
+
+    # Removing a party asks first, without any script.
+    page.goto(f"/cases/{case.id}")
+    page.locator("#parties").get_by_role("link", name="Remove… A.B.").click()
+    assert page.get_by_role("heading", name="Remove this party?").is_visible()
+    page.get_by_role("button", name="Remove").click()
+    assert page.get_by_text("Tick the box to confirm.").first.is_visible()
+    _both(page, screenshot, "confirm-remove")
+    page.get_by_label("Yes, remove it.").check()
+    page.get_by_role("button", name="Remove").click()
+    assert page.get_by_text("Party removed.").is_visible()
+
+    # The proposal from the colleague's decision, confirmed from my deadlines.
+    page.goto("/cases/deadlines")
+    row = page.locator("tr", has_text="File with European Court of Human Rights by 2025-07-10")
+    _both(page, screenshot, "deadlines-proposed")
+    row.get_by_role("button", name="Confirm").click()
+    assert page.get_by_text("Deadline confirmed.").is_visible()
+    assert page.url.endswith("/cases/deadlines")
+
+    page.goto(f"/cases/{case.id}/delete")
+    assert page.get_by_role("heading", name="Documents deleted with it").is_visible()
+    screenshot("cases-delete-desktop")

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
+import lxml.html
 import pytest
 from sqlalchemy import func, select
 
+from tests.cases import test_services
 from tests.cases.conftest import case_form, proceeding_form
 from tracker.audit.models import AuditEntry
 from tracker.cases import services as svc
 from tracker.cases.models import Case, CaseLink, Event, Party, Proceeding
 from tracker.types import Role
+
+# Fixtures shared with the services tests: France's ratifications, a fixed "today".
+procedures = test_services.procedures
+on_day = test_services.on_day
 
 
 def _count(db, model) -> int:
@@ -30,6 +37,27 @@ def _error_for(html: str, field_id: str) -> str:
 def signed_in(login, litigator):
     login(litigator)
     return litigator
+
+
+def _form_values(html: str) -> dict[str, object]:
+    """What the browser would post from the page's main form (lists for multiple selects)."""
+    forms = [f for f in lxml.html.fromstring(html).forms if f.method.upper() == "POST"]
+    form = max(forms, key=lambda f: len(f.inputs))  # not the header's sign-out form
+    values: dict[str, object] = {}
+    for name, value in form.form_values():
+        if name in values:
+            existing = values[name]
+            values[name] = [*existing, value] if isinstance(existing, list) else [existing, value]
+        else:
+            values[name] = value
+    for element in form.inputs:
+        if element.tag == "textarea" and isinstance(values.get(element.name), str):
+            # A browser drops the newline that starts a textarea's content.
+            values[element.name] = values[element.name].removeprefix("\r").removeprefix("\n")
+    for name in ("partner_ids", "team_ids"):
+        if name in values and not isinstance(values[name], list):
+            values[name] = [values[name]]
+    return values
 
 
 def _make_case(db, user, **overrides) -> Case:
@@ -265,7 +293,8 @@ def test_proceeding_of_another_case_is_404(client, db, ref, signed_in):
     assert _count(db, Proceeding) == 1
 
 
-def test_decision_proposes_deadline_then_confirm(client, db, ref, signed_in):
+def test_decision_proposes_deadline_then_confirm(client, db, ref, signed_in, procedures, on_day):
+    on_day(date(2025, 4, 1))
     case = _make_case(db, signed_in)
     response = client.post(
         f"/cases/{case.id}/proceedings/new",
@@ -283,7 +312,8 @@ def test_decision_proposes_deadline_then_confirm(client, db, ref, signed_in):
     assert db.session.get(Event, event.id).confirmed
 
 
-def test_dismiss_proposal(client, db, ref, signed_in):
+def test_dismiss_proposal(client, db, ref, signed_in, procedures, on_day):
+    on_day(date(2025, 4, 1))
     case = _make_case(db, signed_in)
     client.post(
         f"/cases/{case.id}/proceedings/new",
@@ -386,7 +416,10 @@ def test_links_both_ways_and_removal(client, db, ref, signed_in, factory):
     incoming = client.get(f"/cases/{b.id}").get_data(as_text=True)
     assert "is appealed in" in incoming and "Appeal case" in incoming
     link = db.session.scalar(select(CaseLink))
-    assert client.post(f"/cases/{b.id}/links/{link.id}/delete").status_code == 302
+    assert (
+        client.post(f"/cases/{b.id}/links/{link.id}/delete", data={"confirm": "y"}).status_code
+        == 302
+    )
     assert _count(db, CaseLink) == 0
 
 
@@ -512,3 +545,455 @@ def test_csrf_required_on_state_changes(client, db, ref, signed_in, csrf_enabled
     response = client.post(f"/cases/{case.id}/delete", data={"confirm": "y"})
     assert response.status_code == 400
     assert _count(db, Case) == 1
+
+
+# --- Stale edits: proceedings, implementation, the case form ------------------------------------
+def _conflict(html: str) -> str:
+    return html.split('class="conflict"')[1].split("</section>")[0]
+
+
+def test_a_stale_proceeding_form_is_refused_and_keeps_the_colleagues_decision(
+    client, db, ref, signed_in, factory, login
+):
+    case = _make_case(db, signed_in)
+    proc = svc.add_proceeding(actor=signed_in, case=case, data=proceeding_form())
+    db.session.commit()
+    url = f"/cases/{case.id}/proceedings/{proc.id}/edit"
+    mine = _form_values(client.get(url).get_data(as_text=True))  # opened before the colleague
+    colleague = factory.user(organisation=signed_in.organisation, name="Carla Colleague")
+    login(colleague)
+    theirs = _form_values(client.get(url).get_data(as_text=True))
+    theirs.update(status="decided", outcome="win", decided_on="2025-03-10")
+    theirs["treatment:right:liberty"] = "upheld"
+    assert client.post(url, data=theirs).status_code == 302
+
+    login(signed_in)
+    stale = client.post(url, data={**mine, "notes": "Hearing went well", "reference": "No 7"})
+    assert stale.status_code == 409
+    html = stale.get_data(as_text=True)
+    conflict = _conflict(html)
+    assert "This record was changed by someone else while you were editing" in conflict
+    for label in ("Decided on", "Status", "Outcome", "Liberty and security"):
+        assert label in conflict
+    assert "Carla Colleague" in conflict
+    db.session.expire_all()
+    saved = db.session.get(Proceeding, proc.id)
+    assert (saved.status.value, saved.outcome.value, saved.notes) == ("decided", "win", None)
+    assert [t.treatment.value for t in saved.treatments] == ["upheld"]
+    # The form now holds the colleague's decision (untouched by me) and my own changes.
+    again = _form_values(html)
+    assert (again["status"], again["outcome"], again["decided_on"]) == (
+        "decided",
+        "win",
+        "2025-03-10",
+    )
+    assert again["treatment:right:liberty"] == "upheld"
+    assert (again["notes"], again["reference"]) == ("Hearing went well", "No 7")
+    assert client.post(url, data=again).status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Proceeding, proc.id)
+    assert (saved.status.value, saved.outcome.value, saved.notes, saved.reference) == (
+        "decided",
+        "win",
+        "Hearing went well",
+        "No 7",
+    )
+    assert [t.treatment.value for t in saved.treatments] == ["upheld"]
+
+
+def test_a_proceeding_form_without_what_it_loaded_is_a_conflict(client, db, ref, signed_in):
+    case = _make_case(db, signed_in)
+    proc = svc.add_proceeding(actor=signed_in, case=case, data=proceeding_form())
+    db.session.commit()
+    response = client.post(
+        f"/cases/{case.id}/proceedings/{proc.id}/edit",
+        data=proceeding_form(status="closed", outcome="withdrawn"),
+    )
+    assert response.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Proceeding, proc.id).status.value == "pending"
+
+
+def test_a_stale_implementation_form_is_refused(client, db, ref, signed_in):
+    case = _make_case(db, signed_in)
+    proc = svc.add_proceeding(
+        actor=signed_in,
+        case=case,
+        data=proceeding_form(
+            forum="ECTHR", status="decided", outcome="win", decided_on="2025-01-01"
+        ),
+    )
+    impl = svc.add_implementation(
+        actor=signed_in, proceeding=proc, data={"measures_ordered": "Release"}
+    )
+    db.session.commit()
+    url = f"/cases/{case.id}/proceedings/{proc.id}/implementation/{impl.id}"
+    mine = _form_values(client.get(url).get_data(as_text=True))
+    theirs = {**mine, "compliance": "full"}
+    assert client.post(url, data=theirs).status_code == 302
+    stale = client.post(url, data={**mine, "follow_up_notes": "Report due"})
+    assert stale.status_code == 409
+    html = stale.get_data(as_text=True)
+    assert "Compliance" in _conflict(html)
+    again = _form_values(html)
+    assert (again["compliance"], again["follow_up_notes"]) == ("full", "Report due")
+    assert client.post(url, data=again).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(impl), impl.id).compliance.value == "full"
+
+
+def test_case_conflict_takes_the_saved_values_of_fields_left_untouched(
+    client, db, ref, signed_in, factory, login
+):
+    case = _make_case(db, signed_in)
+    url = f"/cases/{case.id}/edit"
+    mine = _form_values(client.get(url).get_data(as_text=True))
+    colleague = factory.user(organisation=signed_in.organisation, name="Carla Colleague")
+    login(colleague)
+    theirs = _form_values(client.get(url).get_data(as_text=True))
+    theirs.update(summary="Summary by Carla", status="decided", rights="liberty")
+    assert client.post(url, data=theirs).status_code == 302
+
+    login(signed_in)
+    stale = client.post(url, data={**mine, "title": "A.B. v. France (amended)"})
+    assert stale.status_code == 409
+    html = stale.get_data(as_text=True)
+    conflict = _conflict(html)
+    assert "Summary by Carla" in conflict and "Carla Colleague" in conflict
+    assert "their value" in conflict and "your value — check it" not in conflict
+    again = _form_values(html)
+    assert again["title"] == "A.B. v. France (amended)"  # mine, kept
+    assert again["summary"] == "Summary by Carla"  # theirs, I never touched it
+    assert again["status"] == "decided"
+    assert again["rights"] == "liberty"
+    # Saving the form as it is now keeps both people's changes.
+    assert client.post(url, data=again).status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Case, case.id)
+    assert (saved.title, saved.summary, saved.status.value) == (
+        "A.B. v. France (amended)",
+        "Summary by Carla",
+        "decided",
+    )
+    assert [r.code for r in saved.rights] == ["liberty"]
+
+
+def test_case_conflict_on_a_field_both_changed_keeps_mine_and_says_so(
+    client, db, ref, signed_in, factory, login
+):
+    case = _make_case(db, signed_in)
+    url = f"/cases/{case.id}/edit"
+    mine = _form_values(client.get(url).get_data(as_text=True))
+    assert client.post(url, data={**mine, "summary": "Theirs"}).status_code == 302
+    stale = client.post(url, data={**mine, "summary": "Mine"})
+    assert stale.status_code == 409
+    html = stale.get_data(as_text=True)
+    assert "your value — check it" in _conflict(html)
+    assert _form_values(html)["summary"] == "Mine"
+
+
+# --- Filing-limit proposals on the deadlines page -----------------------------------------------
+def test_confirm_and_dismiss_proposals_from_my_deadlines(
+    client, db, ref, signed_in, procedures, on_day
+):
+    on_day(date(2025, 4, 1))
+    procedures.icerd_fr.complaints_accepted_on = date(1982, 8, 16)
+    db.session.commit()
+    case = _make_case(db, signed_in)
+    client.post(
+        f"/cases/{case.id}/proceedings/new",
+        data=proceeding_form(status="decided", outcome="loss", decided_on="2025-03-10"),
+    )
+    html = client.get("/cases/deadlines").get_data(as_text=True)
+    ecthr, cerd = db.session.scalars(select(Event).order_by(Event.occurred_on)).all()
+    assert "File with European Court of Human Rights by 2025-07-10" in html
+    assert "Rule: four months from the final domestic decision (Art. 35(1) ECHR)." in html
+    for event in (ecthr, cerd):
+        for verb in ("confirm", "dismiss"):
+            assert f'action="/cases/{case.id}/events/{event.id}/{verb}"' in html
+    done = client.post(f"/cases/{case.id}/events/{ecthr.id}/confirm", data={"back": "deadlines"})
+    assert done.headers["Location"].endswith("/cases/deadlines")
+    client.post(f"/cases/{case.id}/events/{cerd.id}/dismiss", data={"back": "deadlines"})
+    page = client.get("/cases/deadlines").get_data(as_text=True)
+    assert "Deadline confirmed." in page or "Proposed deadline dismissed." in page
+    assert "Committee on the Elimination" not in page
+    assert f"/events/{ecthr.id}/confirm" not in page and "Confirmed" in page
+    # A proposal replaced or removed meanwhile: a message, not an error page.
+    gone = client.post(
+        f"/cases/{case.id}/events/{cerd.id}/confirm",
+        data={"back": "deadlines"},
+        follow_redirects=True,
+    )
+    assert "no longer on the timeline" in gone.get_data(as_text=True)
+
+
+def test_viewers_see_proposals_without_buttons(
+    client, db, ref, signed_in, procedures, on_day, factory, login
+):
+    on_day(date(2025, 4, 1))
+    case = _make_case(db, signed_in)
+    client.post(
+        f"/cases/{case.id}/proceedings/new",
+        data=proceeding_form(status="decided", outcome="loss", decided_on="2025-03-10"),
+    )
+    login(factory.user(organisation=signed_in.organisation, role=Role.VIEWER))
+    html = client.get("/cases/deadlines").get_data(as_text=True)
+    assert "File with European Court of Human Rights by 2025-07-10" in html
+    assert "/confirm" not in html and "/dismiss" not in html
+
+
+def test_a_limit_already_passed_is_said_not_proposed(
+    client, db, ref, signed_in, procedures, on_day
+):
+    on_day(date(2025, 4, 1))
+    case = _make_case(db, signed_in, opened_on="2023-01-01")
+    response = client.post(
+        f"/cases/{case.id}/proceedings/new",
+        data=proceeding_form(
+            filed_on="2023-02-01", status="decided", outcome="loss", decided_on="2024-01-15"
+        ),
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "The time limit to file with European Court of Human Rights ran out on" in html
+    assert "Proposed deadline" not in html
+    assert _count(db, Event) == 0
+
+
+# --- The case page: suggestions, similar cases, the watch button --------------------------------
+def test_the_case_page_shows_suggestions_similar_cases_and_the_watch_button(
+    app, client, db, ref, signed_in, factory
+):
+    from tests.pleadings.conftest import add_pleading
+
+    case = _make_case(db, signed_in, rights="liberty", provisions="")
+    with app.test_request_context():
+        pleading = add_pleading(
+            signed_in,
+            title="Detention application model",
+            rights=["liberty"],
+            summary="Immigration detention pending removal.",
+        )
+        unrelated = add_pleading(signed_in, title="School fees brief", summary="Enrolment fees.")
+    germany = factory.jurisdiction("DE", name="Germany")
+    similar = factory.case(title="C.D. v. Germany", jurisdiction=germany)
+    similar.rights = [ref.liberty]
+    db.session.commit()
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    suggestions = html.split('id="pleading-suggestions"')[1].split("</section>")[0]
+    assert pleading.title in suggestions and "same right: Liberty and security" in suggestions
+    assert unrelated.title not in suggestions
+    similar_cases = html.split('id="similar-h"')[1].split("</section>")[0]
+    assert "C.D. v. Germany" in similar_cases and "Germany" in similar_cases
+    assert "Alert me about this case" in html
+    assert 'name="kind" value="case"' in html and f'name="target" value="{case.id}"' in html
+    # Watching it turns the button round.
+    client.post(
+        "/patterns/watch",
+        data={
+            "kind": "case",
+            "target": str(case.id),
+            "action": "watch",
+            "next": f"/cases/{case.id}",
+        },
+    )
+    assert "Stop alerts for this case" in client.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+# --- Alerts from proceeding edits ---------------------------------------------------------------
+def _notifications(client) -> str:
+    return client.get("/patterns/notifications").get_data(as_text=True)
+
+
+def test_a_new_decision_and_a_new_win_alert_the_watchers(
+    client, db, ref, signed_in, factory, login
+):
+    case = _make_case(db, signed_in)
+    proc = svc.add_proceeding(actor=signed_in, case=case, data=proceeding_form())
+    secret = _make_case(db, signed_in, reference="S", confidentiality="restricted", title="Secret")
+    secret_proc = svc.add_proceeding(actor=signed_in, case=secret, data=proceeding_form())
+    db.session.commit()
+    case_watcher = factory.user(role=Role.COORDINATOR, name="Case watcher")
+    right_watcher = factory.user(role=Role.COORDINATOR, name="Right watcher")
+    login(case_watcher)
+    client.post("/patterns/watch", data={"kind": "case", "target": str(case.id), "action": "watch"})
+    login(right_watcher)
+    client.post("/patterns/watch", data={"kind": "right", "target": "liberty", "action": "watch"})
+
+    login(signed_in)
+    url = f"/cases/{case.id}/proceedings/{proc.id}/edit"
+    form = _form_values(client.get(url).get_data(as_text=True))
+    decided = {**form, "status": "decided", "outcome": "loss", "decided_on": "2025-03-10"}
+    assert client.post(url, data=decided).status_code == 302
+    form = _form_values(client.get(url).get_data(as_text=True))
+    assert client.post(url, data={**form, "notes": "Only a note"}).status_code == 302
+    form = _form_values(client.get(url).get_data(as_text=True))
+    assert client.post(url, data={**form, "outcome": "partial_win"}).status_code == 302
+    # A decision on a restricted case reaches no one outside its team.
+    secret_url = f"/cases/{secret.id}/proceedings/{secret_proc.id}/edit"
+    form = _form_values(client.get(secret_url).get_data(as_text=True))
+    client.post(secret_url, data={**form, "status": "decided", "outcome": "win"})
+
+    for watcher in (case_watcher, right_watcher):
+        login(watcher)
+        html = _notifications(client)
+        assert html.count("A.B. v. France") == 2
+        assert "New decision in “A.B. v. France”: Conseil d&#39;État, Loss (2025-03-10)." in html
+        assert "New win in “A.B. v. France”: Conseil d&#39;État, Partial win (2025-03-10)." in html
+        assert "Secret" not in html
+
+
+# --- Removing a case, an event, a party, a link -------------------------------------------------
+def test_deleting_a_case_erases_its_uploaded_files(app, client, db, ref, signed_in, factory):
+    import io
+
+    from tests.documents.files import pdf_bytes
+    from tracker.documents.models import Document
+    from tracker.documents.services import file_path
+
+    case = _make_case(db, signed_in)
+    other = _make_case(db, signed_in, reference="OTHER")
+
+    def upload(target, data, name, title):
+        form = {
+            "document-file": (io.BytesIO(data), name),
+            "document-title": title,
+            "document-kind": "judgment",
+            "document-language": "en",
+            "document-confidentiality": "network",
+        }
+        response = client.post(
+            f"/documents/cases/{target.id}/upload", data=form, content_type="multipart/form-data"
+        )
+        assert response.status_code == 302
+
+    confidential, shared = pdf_bytes("confidential statement"), pdf_bytes("shared judgment")
+    upload(case, confidential, "statement.pdf", "Witness statement")
+    upload(case, shared, "judgment.pdf", "Judgment of the Council")
+    upload(other, shared, "judgment.pdf", "Same judgment, other case")
+    docs = {d.title: d for d in db.session.scalars(select(Document))}
+    client.get(f"/cases/{case.id}")  # (shows the flashed messages)
+    page = client.get(f"/cases/{case.id}/delete").get_data(as_text=True)
+    assert "Witness statement" in page and "Judgment of the Council" in page
+    assert "Same judgment, other case" not in page
+    assert client.post(f"/cases/{case.id}/delete", data={"confirm": "y"}).status_code == 302
+    assert not file_path(docs["Witness statement"].sha256).exists()
+    assert file_path(docs["Same judgment, other case"].sha256).exists()  # still used
+    assert [d.title for d in db.session.scalars(select(Document))] == ["Same judgment, other case"]
+
+
+@pytest.mark.parametrize("what", ["event", "party", "link"])
+def test_removals_need_a_confirmation_step(client, db, ref, signed_in, what):
+    case = _make_case(db, signed_in)
+    other = _make_case(db, signed_in, reference="O", title="Other matter")
+    if what == "event":
+        item = svc.add_event(
+            actor=signed_in,
+            case=case,
+            data={"kind": "hearing", "occurred_on": "2025-01-01", "title": "Hearing in Paris"},
+        )
+        url, model, shown = f"/cases/{case.id}/events/{item.id}/delete", Event, "Hearing in Paris"
+    elif what == "party":
+        item = svc.add_party(
+            actor=signed_in, case=case, data={"role": "claimant", "pseudonym": "A.B."}
+        )
+        url, model, shown = f"/cases/{case.id}/parties/{item.id}/delete", Party, "A.B."
+    else:
+        item = svc.add_link(actor=signed_in, case=case, target_id=other.id, kind="cites")
+        url, model, shown = f"/cases/{case.id}/links/{item.id}/delete", CaseLink, "Other matter"
+    db.session.commit()
+    # The case page links to the confirmation page (no one-click form).
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert f'href="{url}"' in page and f'action="{url}"' not in page
+    confirm = client.get(url)
+    assert confirm.status_code == 200
+    html = confirm.get_data(as_text=True)
+    assert shown in html and 'name="confirm"' in html
+    unticked = client.post(url, data={})
+    assert unticked.status_code == 400
+    assert "Tick the box to confirm." in unticked.get_data(as_text=True)
+    assert _count(db, model) == 1
+    assert client.post(url, data={"confirm": "y"}).status_code == 302
+    assert _count(db, model) == 0
+
+
+def test_a_link_to_an_invisible_case_cannot_be_removed_or_shown(
+    client, db, ref, signed_in, factory
+):
+    case = _make_case(db, signed_in)
+    secret = factory.case(confidentiality="restricted", title="Secret matter")
+    link = CaseLink(source_case_id=secret.id, target_case_id=case.id, kind="cites")
+    db.session.add(link)
+    db.session.commit()
+    url = f"/cases/{case.id}/links/{link.id}/delete"
+    assert client.get(url).status_code == 404
+    assert client.post(url, data={"confirm": "y"}).status_code == 404
+    assert _count(db, CaseLink) == 1
+
+
+def test_partner_organisations_cannot_delete_the_lead_organisations_case(
+    client, db, ref, signed_in, factory, login
+):
+    partner_org = factory.organisation()
+    partner = factory.user(organisation=partner_org)
+    case = _make_case(db, signed_in, partner_ids=[partner_org.id])
+    login(partner)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Edit case" in page and "Delete…" not in page
+    assert client.get(f"/cases/{case.id}/delete").status_code == 403
+    assert client.post(f"/cases/{case.id}/delete", data={"confirm": "y"}).status_code == 403
+    assert _count(db, Case) == 1
+    # A colleague of the lead organisation, not on the team, may.
+    login(factory.user(organisation=signed_in.organisation))
+    assert "Delete…" in client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert client.post(f"/cases/{case.id}/delete", data={"confirm": "y"}).status_code == 302
+    assert _count(db, Case) == 0
+
+
+# --- Dates out of order -------------------------------------------------------------------------
+def test_a_proceeding_filed_before_the_case_was_opened(client, db, ref, signed_in):
+    case = _make_case(db, signed_in, opened_on="2024-01-10")
+    response = client.post(
+        f"/cases/{case.id}/proceedings/new", data=proceeding_form(filed_on="2023-12-31")
+    )
+    assert response.status_code == 400
+    assert "before the case was opened (Jan 10, 2024)" in _error_for(
+        response.get_data(as_text=True), "filed_on"
+    )
+    assert _count(db, Proceeding) == 0
+
+
+def test_the_case_cannot_open_after_its_first_filing(client, db, ref, signed_in):
+    case = _make_case(db, signed_in, opened_on="2024-01-10")
+    svc.add_proceeding(actor=signed_in, case=case, data=proceeding_form(filed_on="2024-02-01"))
+    db.session.commit()
+    data = _form_values(client.get(f"/cases/{case.id}/edit").get_data(as_text=True))
+    response = client.post(f"/cases/{case.id}/edit", data={**data, "opened_on": "2024-03-01"})
+    assert response.status_code == 400
+    assert "was filed on Feb 1, 2024" in _error_for(response.get_data(as_text=True), "opened_on")
+
+
+def test_far_future_dates_and_late_reminders_are_field_errors(client, db, ref, signed_in):
+    case = _make_case(db, signed_in)
+    year = date.today().year
+    response = client.post(
+        f"/cases/{case.id}/proceedings/new",
+        data=proceeding_form(status="decided", outcome="win", decided_on=f"{year + 2}-01-01"),
+    )
+    assert response.status_code == 400
+    assert "more than a year from now" in _error_for(response.get_data(as_text=True), "decided_on")
+    response = client.post(
+        f"/cases/{case.id}/events",
+        data={
+            "event-kind": "deadline",
+            "event-occurred_on": "2025-07-10",
+            "event-title": "File",
+            "event-is_deadline": "y",
+            "event-remind_on": "2025-08-01",
+        },
+    )
+    assert response.status_code == 400
+    assert "on or before the date itself" in _error_for(
+        response.get_data(as_text=True), "event-remind_on"
+    )
+    assert _count(db, Event) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -11,6 +12,13 @@ from tests.cases.conftest import case_form, proceeding_form
 from tracker.audit.models import AuditEntry
 from tracker.cases import services as svc
 from tracker.cases.models import Case, CaseMember, Event, Proceeding, TeamRole
+from tracker.taxonomy.models import (
+    ForumLevel,
+    InstrumentKind,
+    JurisdictionKind,
+    Ratification,
+    SystemMembership,
+)
 from tracker.types import Role
 
 
@@ -217,7 +225,88 @@ def test_outcome_allowed_once_decided(db, ref, litigator, status):
     assert proc.outcome.value == "win"
 
 
-def test_domestic_decision_proposes_ecthr_deadline(db, ref, litigator):
+# --- Filing limits -------------------------------------------------------------------------
+ECTHR_RULE = "four months from the final domestic decision (Art. 35(1) ECHR)"
+
+
+@pytest.fixture()
+def procedures(factory, db, ref):
+    """The ratification data of France, for the forum finder's rule.
+
+    ECHR ratified (the Court is open on ratification: 4 months); ACHR not ratified (IACHR,
+    6 months, closed); ICERD ratified without the art. 14 declaration (CERD, 6 months,
+    closed until it is made); ICESCR ratified but not its Optional Protocol (CESCR, 12 months,
+    closed). France is in the Council of Europe and the UN systems: membership alone must not
+    open anything.
+    """
+    un = factory.jurisdiction("UN", name="United Nations", kind=JurisdictionKind.SYSTEM)
+    db.session.add(SystemMembership(system=un, state=ref.fr))
+    echr = factory.instrument("ECHR")
+    echr.complaint_via_id = echr.id  # complaints under the treaty itself
+    achr = factory.instrument("ACHR")
+    achr.complaint_via_id = achr.id  # complaints under the treaty itself
+    icerd = factory.instrument(
+        "ICERD", note="Individual communications need the art. 14 declaration"
+    )
+    icerd.complaint_via_id = icerd.id  # complaints under the treaty itself
+    op = factory.instrument("ICESCR-OP", kind=InstrumentKind.PROTOCOL)
+    icescr = factory.instrument("ICESCR")
+    icescr.complaint_via = op
+    ref.ecthr.instrument = echr
+    ref.ecthr.filing_limit_basis = ECTHR_RULE
+    ref.iachr.instrument = achr
+    cerd = factory.forum(
+        "CERD",
+        jurisdiction=un,
+        name="Committee on the Elimination of Racial Discrimination",
+        level=ForumLevel.TREATY_BODY,
+        filing_limit_months=6,
+        instrument=icerd,
+    )
+    cescr = factory.forum(
+        "CESCR",
+        jurisdiction=un,
+        name="Committee on Economic, Social and Cultural Rights",
+        level=ForumLevel.TREATY_BODY,
+        filing_limit_months=12,
+        instrument=icescr,
+    )
+    icerd_fr = Ratification(instrument=icerd, jurisdiction=ref.fr, ratified_on=date(1971, 7, 28))
+    db.session.add_all(
+        [
+            Ratification(instrument=echr, jurisdiction=ref.fr, ratified_on=date(1974, 5, 3)),
+            icerd_fr,
+            Ratification(instrument=icescr, jurisdiction=ref.fr, ratified_on=date(1980, 11, 4)),
+        ]
+    )
+    tribunal = factory.forum(
+        "FR-TA", jurisdiction=ref.fr, name="Tribunal administratif", level=ForumLevel.FIRST_INSTANCE
+    )
+    db.session.commit()
+    return SimpleNamespace(cerd=cerd, cescr=cescr, icerd_fr=icerd_fr, tribunal=tribunal)
+
+
+@pytest.fixture()
+def on_day(monkeypatch):
+    """Fix 'today' for the date checks and the filing limits."""
+
+    def _set(day: date) -> None:
+        monkeypatch.setattr(svc, "today", lambda: day)
+
+    return _set
+
+
+def _proposals(db) -> list[tuple[date, str]]:
+    return [
+        (e.occurred_on, e.title)
+        for e in db.session.scalars(
+            select(Event).where(Event.confirmed.is_(False)).order_by(Event.occurred_on)
+        )
+    ]
+
+
+def test_domestic_decision_proposes_ecthr_deadline(db, ref, litigator, procedures, on_day):
+    on_day(date(2025, 4, 1))
     case = svc.create_case(actor=litigator, data=case_form())
     proc = svc.add_proceeding(actor=litigator, case=case, data=proceeding_form())
     db.session.commit()
@@ -228,22 +317,104 @@ def test_domestic_decision_proposes_ecthr_deadline(db, ref, litigator):
         data=proceeding_form(status="decided", outcome="loss", decided_on="2025-03-10"),
     )
     db.session.commit()
+    # 10 March + 4 months = 10 July. Only the ECtHR: France made no ICERD art. 14
+    # declaration, is not a party to the ICESCR's Optional Protocol nor to the ACHR.
     (event,) = db.session.scalars(select(Event))
     assert event.occurred_on == date(2025, 7, 10)
     assert event.is_deadline and not event.confirmed
+    assert event.proceeding_id == proc.id
     assert event.title == "File with European Court of Human Rights by 2025-07-10"
-    assert event.computed_basis.startswith(
-        "four months from the final domestic decision of 2025-03-10"
+    assert event.computed_basis == (
+        "2025-03-10 (decision of Conseil d'État, the last domestic decision recorded) "
+        "+ four months. Rule: four months from the final domestic decision (Art. 35(1) ECHR)."
     )
-    assert "Art. 35(1) ECHR" in event.computed_basis
-    # IACHR has a limit too, but France is not in the Inter-American system.
+    assert event.computed_basis.count("from the final domestic decision") == 1
     svc.confirm_deadline(actor=litigator, event=event)
     db.session.commit()
     assert event.confirmed
     assert _audit(db, "event.confirm")
 
 
-def test_corrected_decision_date_replaces_the_proposal(db, ref, litigator):
+def test_a_declaration_opens_the_committee_and_its_limit(db, ref, litigator, procedures, on_day):
+    on_day(date(2025, 4, 1))
+    procedures.icerd_fr.complaints_accepted_on = date(1982, 8, 16)  # the art. 14 declaration
+    db.session.commit()
+    case = svc.create_case(actor=litigator, data=case_form())
+    svc.add_proceeding(
+        actor=litigator,
+        case=case,
+        data=proceeding_form(status="decided", outcome="loss", decided_on="2025-03-10"),
+    )
+    db.session.commit()
+    assert _proposals(db) == [
+        (date(2025, 7, 10), "File with European Court of Human Rights by 2025-07-10"),
+        (
+            date(2025, 9, 10),  # 10 March + 6 months
+            "File with Committee on the Elimination of Racial Discrimination by 2025-09-10",
+        ),
+    ]
+
+
+def test_only_the_final_domestic_decision_counts(db, ref, litigator, procedures, on_day):
+    on_day(date(2025, 2, 1))
+    case = svc.create_case(actor=litigator, data=case_form())
+    first = svc.add_proceeding(
+        actor=litigator,
+        case=case,
+        data=proceeding_form(
+            forum="FR-TA",
+            filed_on="2024-06-03",
+            status="decided",
+            outcome="loss",
+            decided_on="2025-01-20",
+        ),
+    )
+    db.session.commit()
+    assert _proposals(db) == [
+        (date(2025, 5, 20), "File with European Court of Human Rights by 2025-05-20")
+    ]
+    # The decision is appealed: it is not final, and nothing is proposed from it.
+    on_day(date(2025, 2, 12))
+    svc.update_proceeding(
+        actor=litigator,
+        proceeding=first,
+        data=proceeding_form(
+            forum="FR-TA",
+            filed_on="2024-06-03",
+            status="on_appeal",
+            outcome="loss",
+            decided_on="2025-01-20",
+        ),
+    )
+    appeal = svc.add_proceeding(
+        actor=litigator,
+        case=case,
+        data=proceeding_form(forum="FR-CE", filed_on="2025-02-10", status="pending"),
+    )
+    db.session.commit()
+    assert _proposals(db) == []
+    # The appeal is decided on 31 October: + 4 months = 28 February (no 31st).
+    on_day(date(2025, 11, 5))
+    svc.update_proceeding(
+        actor=litigator,
+        proceeding=appeal,
+        data=proceeding_form(
+            forum="FR-CE",
+            filed_on="2025-02-10",
+            status="decided",
+            outcome="loss",
+            decided_on="2025-10-31",
+        ),
+    )
+    db.session.commit()
+    assert _proposals(db) == [
+        (date(2026, 2, 28), "File with European Court of Human Rights by 2026-02-28")
+    ]
+    assert db.session.scalar(select(Event)).proceeding_id == appeal.id
+
+
+def test_corrected_decision_date_replaces_the_proposal(db, ref, litigator, procedures, on_day):
+    on_day(date(2025, 4, 1))
     case = svc.create_case(actor=litigator, data=case_form())
     proc = svc.add_proceeding(
         actor=litigator,
@@ -253,14 +424,52 @@ def test_corrected_decision_date_replaces_the_proposal(db, ref, litigator):
     svc.update_proceeding(
         actor=litigator,
         proceeding=proc,
-        data=proceeding_form(status="decided", outcome="loss", decided_on="2025-10-31"),
+        data=proceeding_form(status="decided", outcome="loss", decided_on="2025-03-31"),
     )
     db.session.commit()
     (event,) = db.session.scalars(select(Event))
-    assert event.occurred_on == date(2026, 2, 28)  # clamped to the month's end
+    assert event.occurred_on == date(2025, 7, 31)
 
 
-def test_regional_decision_proposes_nothing(db, ref, litigator):
+def test_past_limits_are_not_proposed_but_told(db, ref, litigator, procedures, on_day):
+    on_day(date(2025, 4, 1))
+    case = svc.create_case(actor=litigator, data=case_form(opened_on="2023-01-01"))
+    svc.add_proceeding(
+        actor=litigator,
+        case=case,
+        data=proceeding_form(
+            filed_on="2023-02-01", status="decided", outcome="loss", decided_on="2024-01-15"
+        ),
+    )
+    db.session.commit()
+    assert _count(db, Event) == 0
+    (passed,) = svc.passed_filing_limits(case)
+    assert (passed.forum.code, passed.due) == ("ECTHR", date(2024, 5, 15))
+
+
+def test_a_confirmed_deadline_is_not_proposed_again(db, ref, litigator, procedures, on_day):
+    on_day(date(2025, 4, 1))
+    case = svc.create_case(actor=litigator, data=case_form())
+    proc = svc.add_proceeding(
+        actor=litigator,
+        case=case,
+        data=proceeding_form(status="decided", outcome="loss", decided_on="2025-03-10"),
+    )
+    (event,) = db.session.scalars(select(Event))
+    svc.confirm_deadline(actor=litigator, event=event)
+    svc.update_proceeding(
+        actor=litigator,
+        proceeding=proc,
+        data=proceeding_form(status="closed", outcome="loss", decided_on="2025-03-10"),
+    )
+    db.session.commit()
+    assert [(e.occurred_on, e.confirmed) for e in db.session.scalars(select(Event))] == [
+        (date(2025, 7, 10), True)
+    ]
+
+
+def test_regional_decision_proposes_nothing(db, ref, litigator, procedures, on_day):
+    on_day(date(2025, 4, 1))
     case = svc.create_case(actor=litigator, data=case_form())
     svc.add_proceeding(
         actor=litigator,
@@ -390,3 +599,197 @@ def test_add_months():
     assert svc.add_months(date(2024, 10, 31), 4) == date(2025, 2, 28)
     assert svc.add_months(date(2023, 10, 31), 4) == date(2024, 2, 29)
     assert svc.add_months(date(2025, 9, 15), 6) == date(2026, 3, 15)
+
+
+# --- Optimistic locking of proceedings and implementation ------------------------------------
+def test_a_stale_proceeding_is_refused_with_what_changed(db, ref, litigator, factory):
+    case = svc.create_case(actor=litigator, data=case_form())
+    proc = svc.add_proceeding(actor=litigator, case=case, data=proceeding_form())
+    db.session.commit()
+    loaded = svc.state_digests(svc.proceeding_state(proc))  # both opened the form now
+    colleague = factory.user(organisation=litigator.organisation)
+    decided = proceeding_form(status="decided", outcome="win", decided_on="2025-03-10")
+    svc.update_proceeding(actor=colleague, proceeding=proc, data=decided, base=loaded)
+    svc.set_treatments(actor=colleague, proceeding=proc, treatments={"right:liberty": "upheld"})
+    db.session.commit()
+    with pytest.raises(svc.StaleProceeding) as info:
+        svc.update_proceeding(
+            actor=litigator, proceeding=proc, data=proceeding_form(notes="Mine"), base=loaded
+        )
+    db.session.rollback()
+    assert info.value.status == 409
+    assert info.value.changed == ["decided_on", "status", "outcome", "treatment:right:liberty"]
+    db.session.expire_all()
+    saved = db.session.get(Proceeding, proc.id)
+    assert (saved.status.value, saved.outcome.value, saved.notes) == ("decided", "win", None)
+    # Loaded afresh, the same change goes through.
+    fresh = svc.state_digests(svc.proceeding_state(saved))
+    svc.update_proceeding(
+        actor=litigator,
+        proceeding=saved,
+        data={**decided, "notes": "Mine"},
+        base=fresh,
+    )
+    db.session.commit()
+    assert saved.notes == "Mine"
+
+
+def test_a_proceeding_changed_by_the_import_is_stale_too(db, ref, litigator):
+    """The CSV import updates proceedings in bulk, touching no version: the digests see it."""
+    from sqlalchemy import update
+
+    case = svc.create_case(actor=litigator, data=case_form())
+    proc = svc.add_proceeding(actor=litigator, case=case, data=proceeding_form())
+    db.session.commit()
+    loaded = svc.state_digests(svc.proceeding_state(proc))
+    db.session.execute(
+        update(Proceeding).where(Proceeding.id == proc.id).values(reference="No 999")
+    )
+    db.session.commit()
+    db.session.expire_all()
+    with pytest.raises(svc.StaleProceeding) as info:
+        svc.update_proceeding(
+            actor=litigator,
+            proceeding=db.session.get(Proceeding, proc.id),
+            data=proceeding_form(),
+            base=loaded,
+        )
+    assert info.value.changed == ["reference"]
+
+
+def test_a_stale_implementation_is_refused(db, ref, litigator):
+    case = svc.create_case(actor=litigator, data=case_form())
+    proc = svc.add_proceeding(
+        actor=litigator,
+        case=case,
+        data=proceeding_form(
+            forum="ECTHR", status="decided", outcome="win", decided_on="2025-01-01"
+        ),
+    )
+    impl = svc.add_implementation(
+        actor=litigator, proceeding=proc, data={"measures_ordered": "Release"}
+    )
+    db.session.commit()
+    loaded = svc.state_digests(svc.implementation_state(impl))
+    svc.update_implementation(
+        actor=litigator,
+        implementation=impl,
+        data={"measures_ordered": "Release", "compliance": "full"},
+        base=loaded,
+    )
+    db.session.commit()
+    with pytest.raises(svc.StaleImplementation) as info:
+        svc.update_implementation(
+            actor=litigator,
+            implementation=impl,
+            data={"measures_ordered": "Release", "compliance": "partial"},
+            base=loaded,
+        )
+    assert info.value.changed == ["compliance"]
+
+
+# --- Dates out of order -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        (
+            {"status": "decided", "outcome": "win", "decided_on": "2026-06-02"},
+            "decided_on",
+            "2026-06-02 is more than a year from now",
+        ),
+        ({"status": "planned", "filed_on": "2026-06-02"}, "filed_on", "more than a year"),
+        ({"status": "pending", "filed_on": "2025-04-02"}, "filed_on", "is in the future"),
+    ],
+)
+def test_proceeding_dates_in_the_future(db, ref, litigator, on_day, overrides, field, message):
+    on_day(date(2025, 4, 1))
+    case = svc.create_case(actor=litigator, data=case_form())
+    with pytest.raises(svc.ValidationFailed) as info:
+        svc.add_proceeding(actor=litigator, case=case, data=proceeding_form(**overrides))
+    assert message in info.value.errors[field]
+
+
+def test_planned_filing_and_a_decision_announced_are_accepted(db, ref, litigator, on_day):
+    on_day(date(2025, 4, 1))
+    case = svc.create_case(actor=litigator, data=case_form())
+    svc.add_proceeding(
+        actor=litigator, case=case, data=proceeding_form(status="planned", filed_on="2025-09-01")
+    )
+    svc.add_proceeding(
+        actor=litigator,
+        case=case,
+        data=proceeding_form(status="decided", outcome="loss", decided_on="2025-04-15"),
+    )
+    assert _count(db, Proceeding) == 2
+
+
+def test_a_reminder_after_its_deadline_is_refused(db, ref, litigator):
+    case = svc.create_case(actor=litigator, data=case_form())
+    data = {"kind": "deadline", "occurred_on": "2025-07-10", "title": "File", "is_deadline": True}
+    with pytest.raises(svc.ValidationFailed) as info:
+        svc.add_event(actor=litigator, case=case, data={**data, "remind_on": "2025-07-11"})
+    assert "on or before the date itself (2025-07-10)" in info.value.errors["remind_on"]
+    event = svc.add_event(actor=litigator, case=case, data={**data, "remind_on": "2025-07-10"})
+    assert event.remind_on == date(2025, 7, 10)
+
+
+def test_implementation_reported_before_the_decision_is_refused(db, ref, litigator, on_day):
+    on_day(date(2025, 4, 1))
+    case = svc.create_case(actor=litigator, data=case_form())
+    proc = svc.add_proceeding(
+        actor=litigator,
+        case=case,
+        data=proceeding_form(
+            forum="ECTHR", status="decided", outcome="win", decided_on="2025-01-01"
+        ),
+    )
+    for day, message in (
+        ("2024-12-31", "before the decision (2025-01-01)"),
+        ("2025-04-02", "future"),
+    ):
+        with pytest.raises(svc.ValidationFailed) as info:
+            svc.add_implementation(
+                actor=litigator,
+                proceeding=proc,
+                data={"measures_ordered": "Release", "reported_on": day},
+            )
+        assert message in info.value.errors["reported_on"]
+
+
+# --- Deleting -----------------------------------------------------------------------------------
+def test_who_may_delete_a_case(db, ref, litigator, factory):
+    partner_org = factory.organisation()
+    partner = factory.user(organisation=partner_org)
+    partner_lead = factory.user(organisation=partner_org)
+    colleague = factory.user(organisation=litigator.organisation)
+    viewer = factory.user(organisation=litigator.organisation, role=Role.VIEWER)
+    case = svc.create_case(
+        actor=litigator,
+        data=case_form(partner_ids=[partner_org.id], team_ids=[partner.id, partner_lead.id]),
+    )
+    next(m for m in case.team if m.user_id == partner_lead.id).role = TeamRole.LEAD
+    db.session.commit()
+    assert [svc.can_delete_case(u, case) for u in (litigator, colleague, partner_lead)] == [
+        True,
+        True,
+        True,
+    ]
+    assert not svc.can_delete_case(partner, case)  # edits the case, may not delete it
+    assert not svc.can_delete_case(viewer, case)
+    with pytest.raises(svc.NotPermitted):
+        svc.delete_case(actor=partner, case=case)
+    db.session.rollback()
+    assert db.session.get(Case, case.id) is not None
+
+
+def test_delete_case_deletes_its_documents_and_returns_their_files(db, ref, litigator, factory):
+    case = svc.create_case(actor=litigator, data=case_form())
+    db.session.commit()
+    one = factory.document(case=case, text="one")
+    two = factory.document(case=case, text="two", sha256=one.sha256)  # the same file twice
+    three = factory.document(case=case, text="three")
+    checksums = svc.delete_case(actor=litigator, case=case)
+    db.session.commit()
+    assert checksums == [one.sha256, three.sha256]
+    deleted = [e.entity_id for e in _audit(db, "document.delete")]
+    assert sorted(deleted) == sorted(str(d.id) for d in (one, two, three))

@@ -138,3 +138,42 @@ def traversal_docx(name: str = "../../evil.sh") -> bytes:
             archive.writestr(info.filename, source.read(info))
         archive.writestr(name, b"#!/bin/sh\necho owned\n")
     return out.getvalue()
+
+
+def _docx_with(replace: dict[str, bytes], add: dict[str, bytes] | None = None) -> bytes:
+    """A real python-docx document with some parts replaced and others added."""
+    source = zipfile.ZipFile(io.BytesIO(docx_bytes("harmless")))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            archive.writestr(info.filename, replace.get(info.filename, source.read(info)))
+        for name, data in (add or {}).items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def xxe_main_part_docx() -> bytes:
+    """The reviewer's construction: the main part is word/main.dat (declared in the package's
+    relationships and content types), with an external entity; a harmless word/document.xml
+    stays only to look like a DOCX. Word processors and python-docx follow the relationship."""
+    source = zipfile.ZipFile(io.BytesIO(docx_bytes("harmless")))
+    rels = source.read("_rels/.rels").replace(b"word/document.xml", b"word/main.dat")
+    types = source.read("[Content_Types].xml").replace(
+        b'PartName="/word/document.xml"', b'PartName="/word/main.dat"'
+    )
+    return _docx_with(
+        {"_rels/.rels": rels, "[Content_Types].xml": types}, {"word/main.dat": XXE_DOCUMENT}
+    )
+
+
+def xxe_utf16_part_docx() -> bytes:
+    """A custom XML part, not named .xml, in UTF-16 (which hides the bytes "<!DOCTYPE")."""
+    return _docx_with({}, {"customXml/item1.bin": XXE_DOCUMENT.decode().encode("utf-16")})
+
+
+def xxe_declared_encoding_docx(encoding: str = "cp500") -> bytes:
+    """A part whose XML declaration names an encoding in which DOCTYPE is not ASCII (EBCDIC)."""
+    text = XXE_DOCUMENT.decode().replace(
+        '<?xml version="1.0"?>', f'<?xml version="1.0" encoding="{encoding}"?>'
+    )
+    return _docx_with({}, {"customXml/item2.dat": text.encode(encoding)})

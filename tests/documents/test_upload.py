@@ -178,6 +178,10 @@ ARCHIVES = [
     pytest.param(files.zip_bomb_docx, "compressed suspiciously well", id="zip-bomb-200mb"),
     pytest.param(files.many_entries_docx, "too many parts", id="too-many-entries"),
     pytest.param(files.xxe_docx, "DOCTYPE/ENTITY", id="xxe"),
+    # The main part under another name (found through the relationships, as Word does).
+    pytest.param(files.xxe_main_part_docx, "DOCTYPE/ENTITY", id="xxe-main-part-not-xml"),
+    pytest.param(files.xxe_utf16_part_docx, "DOCTYPE/ENTITY", id="xxe-utf16-part"),
+    pytest.param(files.xxe_declared_encoding_docx, "DOCTYPE/ENTITY", id="xxe-ebcdic-part"),
     pytest.param(files.traversal_docx, "unsafe file path", id="dot-dot-path"),
     pytest.param(
         lambda: files.traversal_docx("/etc/cron.d/evil"), "unsafe file path", id="absolute-path"
@@ -197,6 +201,25 @@ def test_dangerous_archives_are_refused_before_parsing(
     assert message in response.get_data(as_text=True)
     assert _count(db) == 0
     assert _stored_files(app) == []
+
+
+def test_the_disguised_main_part_would_be_parsed_as_the_document():
+    """Why every entry is scanned: python-docx opens word/main.dat as the main document."""
+    import docx
+
+    document = docx.Document(io.BytesIO(files.xxe_main_part_docx()))
+    assert document.part.partname == "/word/main.dat"
+
+
+def test_an_unknown_declared_encoding_is_refused(app, db, client, login, owner, case):
+    data = files._docx_with(
+        {}, {"customXml/item3.dat": b'<?xml version="1.0" encoding="x-nonsense"?><a/>'}
+    )
+    login(owner)
+    response = upload(client, case, data, "brief.docx")
+    assert response.status_code == 400
+    assert "unknown text encoding (x-nonsense)" in response.get_data(as_text=True)
+    assert _count(db) == 0
 
 
 def test_total_unpacked_size_is_limited(

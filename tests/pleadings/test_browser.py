@@ -32,9 +32,6 @@ def test_suggestions_with_reasons_and_a_draft(
 ):
     browser_login(library.user)
     page.goto(f"/cases/{library.case.id}")
-    if page.locator("#pleading-suggestions").count() == 0:
-        # The case page does not include the partial yet: our own suggestions page.
-        page.goto(f"/pleadings/suggest?case={library.case.id}")
     section = page.locator("#pleading-suggestions")
     assert section.get_by_role("link", name=library.best.title).is_visible()
     assert section.get_by_text("same forum: European Court of Human Rights").first.is_visible()

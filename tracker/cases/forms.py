@@ -6,6 +6,9 @@ dates in order, who may do what), so the CSV import and the API get the same rul
 
 from __future__ import annotations
 
+from datetime import date
+
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -19,7 +22,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from tracker.cases.models import (
     CaseType,
@@ -202,6 +205,24 @@ class CaseForm(FlaskForm):
         ),
     )
     version = HiddenField()
+    # What the form was loaded with: a digest per field (services.state_digests), so that a
+    # conflict can tell the fields the person changed from those someone else changed.
+    loaded = HiddenField()
+
+    def __init__(self, *args, earliest_filed_on: date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.earliest_filed_on = earliest_filed_on
+
+    def validate_opened_on(self, field) -> None:
+        first = self.earliest_filed_on
+        if field.data and first and field.data > first:
+            raise ValidationError(
+                _l(
+                    "A proceeding of this case was filed on %(date)s, before this date: "
+                    "the case was opened on that day or earlier.",
+                    date=format_date(first),
+                )
+            )
 
 
 class ProceedingForm(FlaskForm):
@@ -223,6 +244,22 @@ class ProceedingForm(FlaskForm):
     )
     ecli = StringField(_l("ECLI"), validators=[Optional(), Length(max=80)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=20000)])
+    loaded = HiddenField()
+
+    def __init__(self, *args, case_opened_on: date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case_opened_on = case_opened_on
+
+    def validate_filed_on(self, field) -> None:
+        opened = self.case_opened_on
+        if field.data and opened and field.data < opened:
+            raise ValidationError(
+                _l(
+                    "This is before the case was opened (%(date)s). Correct this date, or the "
+                    "case's “opened on” date.",
+                    date=format_date(opened),
+                )
+            )
 
 
 class PartyForm(FlaskForm):
@@ -286,10 +323,20 @@ class ImplementationForm(FlaskForm):
         _l("Follow-up notes"), validators=[Optional(), Length(max=20000)]
     )
     reported_on = DateField(_l("Reported on"), validators=[Optional()], format="%Y-%m-%d")
+    loaded = HiddenField()
+
+
+class ConfirmRemoveForm(FlaskForm):
+    """The confirmation step before an event, a party or a link is removed."""
+
+    confirm = BooleanField(
+        _l("Yes, remove it."),
+        validators=[InputRequired(_l("Tick the box to confirm."))],
+    )
 
 
 class DeleteCaseForm(FlaskForm):
     confirm = BooleanField(
-        _l("Yes, delete this case with its proceedings, parties, timeline and links."),
+        _l("Yes, delete this case with its proceedings, parties, timeline, links and documents."),
         validators=[InputRequired(_l("Tick the box to confirm."))],
     )

@@ -8,20 +8,33 @@ Routes, the CSV import and the API all come through here.
 from __future__ import annotations
 
 import calendar
+import enum
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
-from tracker.access import can, can_edit_case, can_see_parties, case_filter, is_team_member
+from tracker.access import (
+    can,
+    can_edit_case,
+    can_see_case,
+    can_see_parties,
+    case_filter,
+    is_team_member,
+)
 from tracker.audit.models import AuditEntry
 from tracker.audit.services import record_audit, snapshot
 from tracker.auth.models import Organisation, User
 from tracker.cases.models import (
+    WINNING_OUTCOMES,
     Case,
     CaseLink,
     CaseMember,
@@ -47,7 +60,6 @@ from tracker.taxonomy.models import (
     JurisdictionKind,
     Provision,
     Right,
-    SystemMembership,
 )
 from tracker.types import Confidentiality, Role, utcnow
 
@@ -115,6 +127,146 @@ class StaleCase(CaseError):
                 "Nothing of yours was saved yet: compare, then save again."
             )
         )
+
+
+class StaleRecord(CaseError):
+    """A proceeding or implementation record changed since the person loaded its form."""
+
+    status = 409
+
+    def __init__(self, record: Any, changed: list[str]):
+        self.record = record
+        self.changed = changed  # state keys (form field names) that differ from what was loaded
+        super().__init__(
+            _(
+                "Someone else saved this record while you were editing it. "
+                "Nothing of yours was saved yet: compare, then save again."
+            )
+        )
+
+
+class StaleProceeding(StaleRecord):
+    pass
+
+
+class StaleImplementation(StaleRecord):
+    pass
+
+
+# --- Optimistic locking of child records ------------------------------------------------------
+# A proceeding (with its treatments) or an implementation record has no version column: its
+# form carries a digest of each field as loaded, and a save is refused when the saved record
+# no longer matches them. Derived from the data itself, this also sees changes made by writers
+# that never touch a version (the CSV import updates proceedings in bulk). The same digests
+# tell, on a conflict, which fields the person touched and which ones someone else changed.
+CODE_FIELDS = frozenset({"rights", "provisions"})
+
+
+def _canonical(name: str, value: Any) -> Any:
+    if name in CODE_FIELDS:
+        return sorted(split_codes(value)) or None
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set):
+        items = sorted({str(v) for v in value if v not in (None, "")})
+        return items or None
+    text = str(value).replace("\r\n", "\n").strip()
+    return text or None
+
+
+def field_digest(name: str, value: Any) -> str:
+    raw = json.dumps(_canonical(name, value), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()[:20]
+
+
+def same_value(name: str, a: Any, b: Any) -> bool:
+    return _canonical(name, a) == _canonical(name, b)
+
+
+def state_digests(state: Mapping[str, Any]) -> dict[str, str]:
+    """{field: digest} of a record's state, to put in its form."""
+    return {name: field_digest(name, value) for name, value in state.items()}
+
+
+def differing_fields(digests: Mapping[str, str], state: Mapping[str, Any]) -> list[str]:
+    """Fields whose value in `state` is not the one the digests were taken of."""
+    names = list(state) + [n for n in digests if n not in state]
+    return [
+        name
+        for name in names
+        if digests.get(name, field_digest(name, None)) != field_digest(name, state.get(name))
+    ]
+
+
+def latest_audit_id(entity_type: str, entity_id: int) -> int:
+    """The newest audit entry of a record (0 when none): marks when a form was loaded."""
+    return (
+        db.session.scalar(
+            select(func.max(AuditEntry.id)).where(
+                AuditEntry.entity_type == entity_type, AuditEntry.entity_id == str(entity_id)
+            )
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """Who last changed a field, and when (from the audit trail)."""
+
+    by: str | None
+    at: datetime
+
+
+def who_changed(
+    entity_type: str,
+    entity_id: int,
+    key_map: Mapping[str, str],
+    *,
+    after_id: int | None = None,
+    after_version: int | None = None,
+    actions: Iterable[str] | None = None,
+) -> dict[str, FieldChange]:
+    """{form field: last change} for the changes to a record since the form was loaded.
+
+    `after_id`: audit entries newer than this id; `after_version`: entries whose `after`
+    carries a version above it (cases). `key_map` maps audit keys to form fields; a key
+    ending in ":" maps every audit key with that prefix (treatments).
+    """
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == str(entity_id))
+        .options(joinedload(AuditEntry.user))
+        .order_by(AuditEntry.id.desc())
+        .limit(100)
+    )
+    if actions is not None:
+        stmt = stmt.where(AuditEntry.action.in_(list(actions)))
+    if after_id is not None:
+        stmt = stmt.where(AuditEntry.id > after_id)
+    out: dict[str, FieldChange] = {}
+    for entry in db.session.scalars(stmt):
+        version = (entry.after or {}).get("version")
+        if after_version is not None and isinstance(version, int) and version <= after_version:
+            continue
+        name = entry.user.name if entry.user is not None else None
+        for key in {**(entry.before or {}), **(entry.after or {})}:
+            field = key_map.get(key)
+            if field is None:
+                prefix = next((p for p in key_map if p.endswith(":") and key.startswith(p)), None)
+                field = f"{key_map[prefix]}{key}" if prefix else None
+            if field and field not in out:
+                out[field] = FieldChange(by=name, at=entry.at)
+    return out
+
+
+def today() -> date:
+    """Today's date for date checks and filing limits (tests replace it)."""
+    return date.today()
 
 
 # --- Small parsing helpers ----------------------------------------------------------------
@@ -211,6 +363,95 @@ def case_snapshot(case: Case) -> dict[str, Any]:
             "team": sorted(m.user_id for m in case.team),
         },
     )
+
+
+def case_state(case: Case) -> dict[str, Any]:
+    """The case as its form shows it (form field names), for digests and conflicts."""
+    return {
+        "title": case.title,
+        "reference": case.reference,
+        "case_type": case.case_type.value,
+        "jurisdiction": case.jurisdiction.code,
+        "summary": case.summary,
+        "strategic_aim": case.strategic_aim,
+        "arguments": case.arguments,
+        "lead_organisation_id": case.lead_organisation_id,
+        "partner_ids": [p.id for p in case.partners],
+        "confidentiality": case.confidentiality.value,
+        "status": case.status.value,
+        "outcome": case.outcome.value,
+        "opened_on": case.opened_on,
+        "rights": "; ".join(r.code for r in case.rights),
+        "provisions": "; ".join(p.code for p in case.provisions),
+        "team_ids": [m.user_id for m in case.team],
+    }
+
+
+PROCEEDING_FIELDS = (
+    "forum",
+    "reference",
+    "filed_on",
+    "decided_on",
+    "status",
+    "outcome",
+    "ecli",
+    "notes",
+)
+TREATMENT_PREFIX = "treatment:"
+
+# Audit keys of proceeding entries -> proceeding form fields ("x:" maps a prefix).
+PROCEEDING_AUDIT_FIELDS = {
+    **{name: name for name in PROCEEDING_FIELDS},
+    "forum_id": "forum",
+    "right:": TREATMENT_PREFIX,
+    "provision:": TREATMENT_PREFIX,
+}
+IMPLEMENTATION_FIELDS = (
+    "measures_ordered",
+    "compliance",
+    "supervision_stage",
+    "laws_or_policies_changed",
+    "follow_up_notes",
+    "reported_on",
+)
+
+
+def proceeding_state(proc: Proceeding) -> dict[str, Any]:
+    """The proceeding as its form shows it, treatments included ('treatment:right:x')."""
+    state: dict[str, Any] = {
+        "forum": proc.forum.code if proc.forum else None,
+        "reference": proc.reference,
+        "filed_on": proc.filed_on,
+        "decided_on": proc.decided_on,
+        "status": proc.status.value if proc.status else None,
+        "outcome": proc.outcome.value if proc.outcome else None,
+        "ecli": proc.ecli,
+        "notes": proc.notes,
+    }
+    case = proc.case
+    for right in case.rights:
+        state[TREATMENT_PREFIX + treatment_key("right", right.code)] = None
+    for prov in case.provisions:
+        state[TREATMENT_PREFIX + treatment_key("provision", prov.code)] = None
+    for t in proc.treatments:
+        key = (
+            treatment_key("right", t.right.code)
+            if t.right_id is not None
+            else treatment_key("provision", t.provision.code)
+        )
+        state[TREATMENT_PREFIX + key] = t.treatment.value
+    return state
+
+
+def implementation_state(impl: Implementation) -> dict[str, Any]:
+    return {
+        "measures_ordered": impl.measures_ordered,
+        "compliance": impl.compliance.value,
+        "supervision_stage": impl.supervision_stage,
+        "laws_or_policies_changed": impl.laws_or_policies_changed,
+        "follow_up_notes": impl.follow_up_notes,
+        "reported_on": impl.reported_on,
+    }
 
 
 def _proceeding_snapshot(proc: Proceeding) -> dict[str, Any]:
@@ -407,6 +648,7 @@ def update_case(
         raise ValidationFailed(
             {"team_ids": _("Keep yourself on the team of a restricted case, or you lose it.")}
         )
+    jurisdiction_before = case.jurisdiction_id
     _apply_case(case, values)
     # Lead members stay unless explicitly left out by the form; the actor's own place is kept
     # by the rule above for restricted cases.
@@ -415,13 +657,47 @@ def update_case(
     case.updated_at = utcnow()
     db.session.flush()
     record_audit(action="case.update", entity=case, before=before, after=case_snapshot(case))
+    if case.jurisdiction_id != jurisdiction_before and case.proceedings:
+        # Other complaint procedures are open to another state.
+        propose_filing_deadlines(actor=actor, case=case)
     return case
 
 
-def delete_case(*, actor: User, case: Case) -> None:
+def can_delete_case(user: Any, case: Case) -> bool:
+    """Deleting is for litigators (and up) of the lead organisation, or the case team's lead.
+
+    Partner organisations edit a case but never delete the lead organisation's record.
+    """
+    if not can(user, "case.delete") or not can_see_case(user, case):
+        return False
+    if case.lead_organisation_id == user.organisation_id:
+        return True
+    return any(m.user_id == user.id and m.role == TeamRole.LEAD for m in case.team)
+
+
+def delete_case(*, actor: User, case: Case) -> list[str]:
+    """Delete the case with everything attached to it, its documents included (audited).
+
+    Returns the checksums of the deleted documents: after the commit, pass each one to
+    tracker.documents.services.discard_file_if_unused() so no uploaded file stays on disk.
+    """
+    from tracker.documents.models import Document
+    from tracker.documents.services import delete_document
+
     if not can(actor, "case.delete"):
         raise NotPermitted(_("You cannot delete cases."))
     _require_edit(actor, case)
+    if not can_delete_case(actor, case):
+        raise NotPermitted(
+            _("Only the lead organisation or the case team's lead can delete this case.")
+        )
+    checksums: list[str] = []
+    for document in db.session.scalars(
+        select(Document).where(Document.case_id == case.id).order_by(Document.id)
+    ):
+        sha256 = delete_document(document=document, user=actor)
+        if sha256 not in checksums:
+            checksums.append(sha256)
     before = case_snapshot(case)
     record_audit(action="case.delete", entity=case, before=before, summary=case.title)
     # Links point both ways; the database cascades them, the session must not keep them.
@@ -433,9 +709,14 @@ def delete_case(*, actor: User, case: Case) -> None:
         db.session.delete(link)
     db.session.delete(case)
     db.session.flush()
+    return checksums
 
 
 # --- Proceedings --------------------------------------------------------------------------
+# A date this far ahead is a typo (2205 for 2025), never a plan.
+FUTURE_LIMIT_DAYS = 366
+
+
 def _validate_proceeding(data: Mapping[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
@@ -456,7 +737,28 @@ def _validate_proceeding(data: Mapping[str, Any]) -> dict[str, Any]:
     out["decided_on"] = _date(data, "decided_on", errors)
     out["status"] = _enum(Status, data, "status", errors)
     out["outcome"] = _enum(Outcome, data, "outcome", errors, Outcome.NONE_YET)
-    if out["filed_on"] and out["decided_on"] and out["decided_on"] < out["filed_on"]:
+    horizon = today() + timedelta(days=FUTURE_LIMIT_DAYS)
+    filed_on, decided_on = out["filed_on"], out["decided_on"]
+    if filed_on and filed_on > horizon:
+        errors["filed_on"] = _(
+            "%(date)s is more than a year from now: check the year.", date=filed_on.isoformat()
+        )
+    elif (
+        filed_on
+        and filed_on > today()
+        and out["status"] is not None
+        and out["status"] != Status.PLANNED
+    ):
+        errors["filed_on"] = _(
+            "%(date)s is in the future: a proceeding filed then is planned. "
+            "Set the status to planned, or correct the date.",
+            date=filed_on.isoformat(),
+        )
+    if decided_on and decided_on > horizon:
+        errors["decided_on"] = _(
+            "%(date)s is more than a year from now: check the year.", date=decided_on.isoformat()
+        )
+    elif filed_on and decided_on and decided_on < filed_on:
         errors["decided_on"] = _("The decision cannot come before the filing.")
     if (
         out["outcome"] not in (None, Outcome.NONE_YET)
@@ -478,6 +780,18 @@ def _apply_proceeding(proc: Proceeding, values: dict[str, Any]) -> None:
         setattr(proc, key, values[key])
 
 
+def _is_domestic(forum: Forum | None) -> bool:
+    return forum is not None and forum.jurisdiction.kind == JurisdictionKind.STATE
+
+
+# What the filing limits and the alerts look at in a proceeding.
+_DecisionFacts = tuple[Any, ...]
+
+
+def _decision_facts(proc: Proceeding) -> _DecisionFacts:
+    return (proc.forum_id, proc.status, proc.decided_on, proc.outcome)
+
+
 def add_proceeding(*, actor: User, case: Case, data: Mapping[str, Any]) -> Proceeding:
     _require_edit(actor, case)
     values = _validate_proceeding(data)
@@ -496,15 +810,31 @@ def add_proceeding(*, actor: User, case: Case, data: Mapping[str, Any]) -> Proce
         after=_proceeding_snapshot(proc),
         summary=f"case {case.id}",
     )
-    propose_filing_deadlines(actor=actor, proceeding=proc)
+    if _is_domestic(proc.forum):
+        propose_filing_deadlines(actor=actor, case=case)
+    _alert_decision(proc, None)
     return proc
 
 
-def update_proceeding(*, actor: User, proceeding: Proceeding, data: Mapping[str, Any]):
+def update_proceeding(
+    *,
+    actor: User,
+    proceeding: Proceeding,
+    data: Mapping[str, Any],
+    base: Mapping[str, str] | None = None,
+) -> Proceeding:
+    """Change a proceeding. `base`: the field digests its form was loaded with (see
+    state_digests(proceeding_state(...))); when given, a record that changed since then is
+    refused with StaleProceeding (409) naming the changed fields, treatments included."""
     _require_edit(actor, proceeding.case)
+    if base is not None:
+        changed = differing_fields(base, proceeding_state(proceeding))
+        if changed:
+            raise StaleProceeding(proceeding, changed)
     values = _validate_proceeding(data)
     before = _proceeding_snapshot(proceeding)
-    decided_before = proceeding.decided_on
+    facts_before = _decision_facts(proceeding)
+    was_domestic = _is_domestic(proceeding.forum)
     _apply_proceeding(proceeding, values)
     db.session.flush()
     record_audit(
@@ -514,26 +844,71 @@ def update_proceeding(*, actor: User, proceeding: Proceeding, data: Mapping[str,
         after=_proceeding_snapshot(proceeding),
         summary=f"case {proceeding.case_id}",
     )
-    if proceeding.decided_on != decided_before:
-        propose_filing_deadlines(actor=actor, proceeding=proceeding)
+    if facts_before != _decision_facts(proceeding) and (
+        was_domestic or _is_domestic(proceeding.forum)
+    ):
+        propose_filing_deadlines(actor=actor, case=proceeding.case)
+    _alert_decision(proceeding, facts_before)
     return proceeding
 
 
 def delete_proceeding(*, actor: User, proceeding: Proceeding) -> None:
-    _require_edit(actor, proceeding.case)
+    case = proceeding.case
+    _require_edit(actor, case)
     record_audit(
         action="proceeding.delete",
         entity=proceeding,
         before=_proceeding_snapshot(proceeding),
         summary=f"case {proceeding.case_id}",
     )
+    domestic = _is_domestic(proceeding.forum)
     # Proposals computed from this decision go with it; confirmed deadlines stay on the case.
     for event in db.session.scalars(
         select(Event).where(Event.proceeding_id == proceeding.id, Event.confirmed.is_(False))
     ):
-        db.session.delete(event)
-    proceeding.case.proceedings.remove(proceeding)
+        case.events.remove(event)
+    case.proceedings.remove(proceeding)
     db.session.flush()
+    if domestic:
+        # Another domestic decision may now be the final one.
+        propose_filing_deadlines(actor=actor, case=case)
+
+
+# --- Alerts -------------------------------------------------------------------------------
+def _alert_decision(proc: Proceeding, facts_before: _DecisionFacts | None) -> int:
+    """Notify watchers (of the case, its rights, jurisdiction, forums) of a new or changed
+    decision, and of a new win. Returns the number of notifications."""
+    from tracker.cases.forms import OUTCOME_LABELS
+    from tracker.patterns.services import notify_case_event
+
+    decided = proc.decided_on is not None or proc.outcome not in (None, Outcome.NONE_YET)
+    if not decided:
+        return 0
+    _forum, _status, decided_before, outcome_before = facts_before or (None, None, None, None)
+    if facts_before is not None and (decided_before, outcome_before) == (
+        proc.decided_on,
+        proc.outcome,
+    ):
+        return 0
+    case = proc.case
+    values = {
+        "case": case.title,
+        "forum": proc.forum.name,
+        "outcome": str(OUTCOME_LABELS.get(proc.outcome, proc.outcome)),
+        "date": proc.decided_on.isoformat() if proc.decided_on else _("no date yet"),
+    }
+    if proc.outcome in WINNING_OUTCOMES and outcome_before not in WINNING_OUTCOMES:
+        kind = "win"
+        message = _("New win in “%(case)s”: %(forum)s, %(outcome)s (%(date)s).", **values)
+    elif decided_before is None and outcome_before in (None, Outcome.NONE_YET):
+        kind = "decision"
+        message = _("New decision in “%(case)s”: %(forum)s, %(outcome)s (%(date)s).", **values)
+    else:
+        kind = "decision"
+        message = _(
+            "Decision changed in “%(case)s”: %(forum)s, now %(outcome)s (%(date)s).", **values
+        )
+    return notify_case_event(case, kind, message)
 
 
 def treatment_key(kind: str, code: str) -> str:
@@ -631,68 +1006,119 @@ def _limit_words(months: int) -> str:
     return str(words) if words else _("%(n)d months", n=months)
 
 
-def open_limited_forums(jurisdiction: Jurisdiction) -> list[Forum]:
-    """Regional / UN forums with a filing limit open to a state: those of its systems."""
+# A domestic proceeding in one of these is still running: no decision is final yet.
+RUNNING_STATUSES = frozenset({Status.FILED, Status.PENDING})
+
+
+def final_domestic_decision(case: Case) -> Proceeding | None:
+    """The decision the filing limits run from: the latest domestic decision, once no
+    domestic proceeding is still running and that decision is not on appeal (an earlier
+    decision marked on appeal is superseded by the later one)."""
+    domestic = [p for p in case.proceedings if _is_domestic(p.forum)]
+    if any(p.status in RUNNING_STATUSES for p in domestic):
+        return None
+    decided = [p for p in domestic if p.decided_on is not None and p.status in DECIDED_STATUSES]
+    latest = max(decided, key=lambda p: (p.decided_on, p.position, p.id), default=None)
+    if latest is None or latest.status == Status.ON_APPEAL:
+        return None
+    return latest
+
+
+def open_limited_forums(jurisdiction: Jurisdiction | None) -> list[Forum]:
+    """Complaint procedures with a filing limit open to the state's people, from the
+    ratification data (the forum finder's rule: treaty ratified and its complaint procedure
+    accepted)."""
+    from tracker.patterns.finder import forum_finder
+
     if jurisdiction is None or jurisdiction.kind != JurisdictionKind.STATE:
         return []
-    systems = select(SystemMembership.system_id).where(
-        SystemMembership.state_id == jurisdiction.id, SystemMembership.left_on.is_(None)
-    )
-    return list(
-        db.session.scalars(
-            select(Forum)
-            .where(Forum.jurisdiction_id.in_(systems), Forum.filing_limit_months.is_not(None))
-            .order_by(Forum.name)
+    # Without a right, every open procedure is in .open (none is set apart as not covering).
+    forums = [a.forum for a in forum_finder(jurisdiction).open if a.forum.filing_limit_months]
+    return sorted(forums, key=lambda f: f.name)
+
+
+@dataclass(frozen=True)
+class FilingLimit:
+    forum: Forum
+    decision: Proceeding
+    due: date
+    basis: str
+
+    @property
+    def title(self) -> str:
+        return _(
+            "File with %(forum)s by %(date)s", forum=self.forum.name, date=self.due.isoformat()
         )
-    )
 
 
-def propose_filing_deadlines(*, actor: User | None, proceeding: Proceeding) -> list[Event]:
-    """After a domestic decision, propose 'File with <forum> by <date>' for each limited forum.
+def filing_limits(case: Case) -> list[FilingLimit]:
+    """The filing limits that run from the case's final domestic decision, for the complaint
+    procedures open to its state that the case has not used yet (past ones included)."""
+    decision = final_domestic_decision(case)
+    if decision is None:
+        return []
+    used = {p.forum_id for p in case.proceedings}
+    out = []
+    for target in open_limited_forums(case.jurisdiction):
+        if target.id in used:
+            continue
+        months = target.filing_limit_months
+        limit = _limit_words(months)
+        basis = _(
+            "%(date)s (decision of %(court)s, the last domestic decision recorded) + %(limit)s.",
+            date=decision.decided_on.isoformat(),
+            court=decision.forum.name,
+            limit=limit,
+        )
+        if target.filing_limit_basis:
+            basis = f"{basis} {_('Rule: %(rule)s.', rule=target.filing_limit_basis.rstrip('.'))}"
+        out.append(FilingLimit(target, decision, add_months(decision.decided_on, months), basis))
+    return out
 
-    Proposals are unconfirmed events; earlier unconfirmed proposals from the same proceeding
-    are replaced (the decision date may have been corrected). Confirmed ones stay.
+
+def passed_filing_limits(case: Case) -> list[FilingLimit]:
+    """Filing limits of the final domestic decision that ran out before today."""
+    return [limit for limit in filing_limits(case) if limit.due < today()]
+
+
+def propose_filing_deadlines(
+    *, actor: User | None, case: Case | None = None, proceeding: Proceeding | None = None
+) -> list[Event]:
+    """Propose 'File with <forum> by <date>' from the final domestic decision of the case.
+
+    Every earlier unconfirmed proposal of the case is replaced (a later decision, an appeal or
+    a corrected date changes them); confirmed deadlines stay. Limits that already ran out are
+    not proposed (passed_filing_limits() tells them), nor those confirmed already.
     """
-    case = proceeding.case
+    case = case if case is not None else proceeding.case
     for old in db.session.scalars(
         select(Event).where(
-            Event.proceeding_id == proceeding.id,
+            Event.case_id == case.id,
             Event.confirmed.is_(False),
             Event.computed_basis.is_not(None),
         )
     ):
-        db.session.delete(old)
-    forum = proceeding.forum
-    if (
-        proceeding.decided_on is None
-        or forum is None
-        or forum.jurisdiction.kind != JurisdictionKind.STATE
-    ):
-        db.session.flush()
-        return []
-    used_forums = {p.forum_id for p in case.proceedings}
-    proposals = []
-    for target in open_limited_forums(case.jurisdiction):
-        if target.id in used_forums:
-            continue
-        months = target.filing_limit_months
-        due = add_months(proceeding.decided_on, months)
-        basis = _(
-            "%(limit)s from the final domestic decision of %(date)s",
-            limit=_limit_words(months),
-            date=proceeding.decided_on.isoformat(),
+        case.events.remove(old)
+    db.session.flush()
+    confirmed = {
+        (e.occurred_on, e.title)
+        for e in db.session.scalars(
+            select(Event).where(Event.case_id == case.id, Event.computed_basis.is_not(None))
         )
-        if target.filing_limit_basis:
-            basis = f"{basis} ({target.filing_limit_basis})"
+    }
+    proposals = []
+    for limit in filing_limits(case):
+        if limit.due < today() or (limit.due, limit.title) in confirmed:
+            continue
         event = Event(
             case=case,
-            proceeding_id=proceeding.id,
+            proceeding_id=limit.decision.id,
             kind=EventKind.DEADLINE,
-            occurred_on=due,
-            title=_("File with %(forum)s by %(date)s", forum=target.name, date=due.isoformat()),
+            occurred_on=limit.due,
+            title=limit.title,
             is_deadline=True,
             confirmed=False,
-            computed_basis=basis,
+            computed_basis=limit.basis,
             created_by_id=actor.id if actor else None,
         )
         db.session.add(event)
@@ -745,6 +1171,11 @@ def add_event(*, actor: User, case: Case, data: Mapping[str, Any]) -> Event:
     if occurred_on is None and "occurred_on" not in errors:
         errors["occurred_on"] = _("Give the date.")
     remind_on = _date(data, "remind_on", errors)
+    if remind_on and occurred_on and remind_on > occurred_on:
+        errors["remind_on"] = _(
+            "The reminder must come on or before the date itself (%(date)s).",
+            date=occurred_on.isoformat(),
+        )
     try:
         title = _text(data, "title", 300)
         notes = _text(data, "notes", 20000)
@@ -862,7 +1293,7 @@ def remove_link(*, actor: User, case: Case, link: CaseLink) -> None:
 
 
 # --- Implementation -----------------------------------------------------------------------
-def _validate_implementation(data: Mapping[str, Any]) -> dict[str, Any]:
+def _validate_implementation(data: Mapping[str, Any], proceeding: Proceeding) -> dict[str, Any]:
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
     try:
@@ -875,7 +1306,14 @@ def _validate_implementation(data: Mapping[str, Any]) -> dict[str, Any]:
     if not out.get("measures_ordered") and "measures_ordered" not in errors:
         errors["measures_ordered"] = _("Say what was ordered.")
     out["compliance"] = _enum(Compliance, data, "compliance", errors, Compliance.NOT_STARTED)
-    out["reported_on"] = _date(data, "reported_on", errors)
+    out["reported_on"] = reported_on = _date(data, "reported_on", errors)
+    if reported_on and reported_on > today():
+        errors["reported_on"] = _("A report date cannot be in the future.")
+    elif reported_on and proceeding.decided_on and reported_on < proceeding.decided_on:
+        errors["reported_on"] = _(
+            "The report cannot come before the decision (%(date)s).",
+            date=proceeding.decided_on.isoformat(),
+        )
     if errors:
         raise ValidationFailed(errors)
     return out
@@ -889,7 +1327,7 @@ def add_implementation(
         raise ValidationFailed(
             {"measures_ordered": _("Implementation is tracked once the forum has decided.")}
         )
-    values = _validate_implementation(data)
+    values = _validate_implementation(data, proceeding)
     impl = Implementation(proceeding=proceeding, **values)
     db.session.add(impl)
     db.session.flush()
@@ -898,10 +1336,20 @@ def add_implementation(
 
 
 def update_implementation(
-    *, actor: User, implementation: Implementation, data: Mapping[str, Any]
+    *,
+    actor: User,
+    implementation: Implementation,
+    data: Mapping[str, Any],
+    base: Mapping[str, str] | None = None,
 ) -> Implementation:
+    """Change an implementation record; with `base` (the field digests its form was loaded
+    with), one that changed since is refused with StaleImplementation (409)."""
     _require_edit(actor, implementation.proceeding.case)
-    values = _validate_implementation(data)
+    if base is not None:
+        changed = differing_fields(base, implementation_state(implementation))
+        if changed:
+            raise StaleImplementation(implementation, changed)
+    values = _validate_implementation(data, implementation.proceeding)
     before = snapshot(implementation)
     for key, value in values.items():
         setattr(implementation, key, value)
@@ -920,6 +1368,9 @@ __all__ = [
     "DuplicateReference",
     "NotPermitted",
     "StaleCase",
+    "StaleImplementation",
+    "StaleProceeding",
+    "StaleRecord",
     "ValidationFailed",
     "add_event",
     "add_implementation",
@@ -927,6 +1378,7 @@ __all__ = [
     "add_months",
     "add_party",
     "add_proceeding",
+    "can_delete_case",
     "complete_event",
     "confirm_deadline",
     "create_case",

@@ -40,6 +40,7 @@ from tracker.documents.services import (
     delete_document,
     discard_file_if_unused,
     file_path,
+    visible_case_documents,
 )
 from tracker.extensions import db
 
@@ -75,13 +76,7 @@ def may_delete(document: Document) -> bool:
 @bp.app_template_global()
 def case_documents(case: Case) -> list[Document]:
     """The case's documents this user may see, newest first (for the case page partial)."""
-    return list(
-        db.session.scalars(
-            select(Document)
-            .where(Document.case_id == case.id, document_filter(current_user))
-            .order_by(Document.uploaded_at.desc(), Document.id.desc())
-        )
-    )
+    return visible_case_documents(current_user, case)
 
 
 @bp.app_template_global()

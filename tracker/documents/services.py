@@ -17,6 +17,7 @@ Reusable by every area that takes files (the pleadings library included):
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import hashlib
 import io
@@ -274,9 +275,93 @@ def _check_archive(path: Path) -> str:
         else:
             raise UploadRejected(damaged)
         for info in infos:
+            # Every entry, whatever its name: a part is found through the package's
+            # relationships, so word/main.dat can be the main document (and be parsed).
+            _scan_entry(archive, info)
             if info.filename.lower().endswith((".xml", ".rels")):
                 _check_xml(archive, info)
     return file_type
+
+
+# DTDs and entity declarations in each encoding an XML parser detects without being told
+# (XML 1.0 appendix F); an entry that declares another encoding is decoded and scanned too.
+_MARKERS = ("<!DOCTYPE", "<!ENTITY")
+_RAW_ENCODINGS = ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+_RAW_MARKERS = tuple({m.encode(enc) for m in _MARKERS for enc in _RAW_ENCODINGS})
+_RAW_OVERLAP = max(len(m) for m in _RAW_MARKERS) - 1
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+_XML_STARTS = (
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00?\x00", "utf-16-le"),
+    (b"\x00<\x00?", "utf-16-be"),
+    (b"\x4c\x6f\xa7\x94", "cp037"),  # "<?xm" in EBCDIC
+    (b"<?xm", "utf-8"),
+)
+_DECLARED = re.compile(r"""<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")
+
+
+def _forbidden_declarations() -> UploadRejected:
+    return UploadRejected(
+        _l("The document contains XML declarations that are not allowed (DOCTYPE/ENTITY).")
+    )
+
+
+def _declared_encoding(head: bytes) -> str | None:
+    """The encoding of an entry that starts like an XML document, else None."""
+    bom, family = next(((b, enc) for b, enc in _BOMS if head.startswith(b)), (b"", None))
+    if family is None:
+        family = next((enc for prefix, enc in _XML_STARTS if head.startswith(prefix)), None)
+        if family is None:
+            return None
+    start = len(bom)
+    match = _DECLARED.match(head[start : start + 1024].decode(family, errors="replace"))
+    if match is None:
+        return family
+    try:
+        name = codecs.lookup(match.group(1)).name
+    except LookupError:
+        raise UploadRejected(
+            _l(
+                "The document has a part in an unknown text encoding (%(encoding)s).",
+                encoding=match.group(1),
+            )
+        ) from None
+    # "UTF-16" without a byte order mark: the family found from the first bytes says which.
+    return family if name in ("utf-16", "utf-32") else name
+
+
+def _scan_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Refuse a DOCTYPE or ENTITY declaration anywhere in an entry (streamed; the archive's
+    size limits bound the reading)."""
+    try:
+        with archive.open(info) as entry:
+            head = entry.read(4096)
+            encoding = _declared_encoding(head)
+            decoder = None
+            if encoding is not None and encoding not in _RAW_ENCODINGS:
+                decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+            tail, text_tail = b"", ""
+            chunk = head
+            while chunk:
+                window = tail + chunk.upper()
+                if any(marker in window for marker in _RAW_MARKERS):
+                    raise _forbidden_declarations()
+                tail = window[-_RAW_OVERLAP:]
+                if decoder is not None:
+                    text = text_tail + decoder.decode(chunk).upper()
+                    if any(marker in text for marker in _MARKERS):
+                        raise _forbidden_declarations()
+                    text_tail = text[-16:]
+                chunk = entry.read(_CHUNK)
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
+        raise UploadRejected(_l("The document is damaged.")) from exc
 
 
 def _check_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
@@ -501,6 +586,19 @@ def delete_document(*, document: Document, user: Any | None = None) -> str:
     db.session.delete(document)
     db.session.flush()
     return sha256
+
+
+def visible_case_documents(user: Any, case: Any) -> list[Document]:
+    """The case's documents this user may see, newest first."""
+    from tracker.access import document_filter
+
+    return list(
+        db.session.scalars(
+            select(Document)
+            .where(Document.case_id == case.id, document_filter(user))
+            .order_by(Document.uploaded_at.desc(), Document.id.desc())
+        )
+    )
 
 
 def _audit_view(document: Document) -> dict[str, Any]:
