@@ -18,6 +18,7 @@ from tracker.patterns.models import (
     Opportunity,
     OpportunityPending,
     OpportunityWin,
+    OpportunityWinGroup,
     OpportunityWinInstrument,
     Watch,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "Opportunity",
     "OpportunityPending",
     "OpportunityWin",
+    "OpportunityWinGroup",
     "OpportunityWinInstrument",
     "Organisation",
     "Party",

@@ -160,8 +160,12 @@ def upgrade():
         batch_op.create_index(
             batch_op.f("ix_opportunities_created_case_id"), ["created_case_id"], unique=False
         )
-        batch_op.create_index("ix_opportunities_score", ["score", "id"], unique=False)
-        batch_op.create_index("ix_opportunities_status_score", ["status", "score"], unique=False)
+        batch_op.create_index(
+            "ix_opportunities_score", ["score", "id", "status", "open_wins"], unique=False
+        )
+        batch_op.create_index(
+            "ix_opportunities_status_score", ["status", "score", "open_wins", "id"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_opportunities_target_jurisdiction_id"),
             ["target_jurisdiction_id"],
@@ -215,6 +219,42 @@ def upgrade():
     )
 
     op.create_table(
+        "opportunity_win_groups",
+        sa.Column("right_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("jurisdiction_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("channels", sa.String(length=400), nullable=False),
+        sa.Column("system_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column(
+            "confidentiality",
+            sa.Enum(
+                "public",
+                "network",
+                "organisation",
+                "restricted",
+                name="opportunity_group_confidentiality",
+                native_enum=False,
+                create_constraint=True,
+            ),
+            nullable=False,
+        ),
+        sa.Column("wins", sa.Integer(), nullable=False),
+        sa.Column("best_proceeding_id", sa.Integer(), nullable=False),
+        sa.Column("best_case_id", sa.Integer(), nullable=False),
+        sa.Column("best_forum_id", sa.Integer(), nullable=False),
+        sa.Column("best_level_points", sa.Integer(), nullable=False),
+        sa.Column("best_decided_on", sa.Date(), nullable=True),
+        sa.PrimaryKeyConstraint(
+            "right_id",
+            "jurisdiction_id",
+            "channels",
+            "system_id",
+            "confidentiality",
+            name=op.f("pk_opportunity_win_groups"),
+        ),
+        sqlite_with_rowid=False,
+    )
+
+    op.create_table(
         "opportunity_wins",
         sa.Column("right_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("proceeding_id", sa.Integer(), autoincrement=False, nullable=False),
@@ -251,6 +291,7 @@ def upgrade():
 
 def downgrade():
     for table in (
+        "opportunity_win_groups",
         "opportunity_wins",
         "opportunity_win_instruments",
         "opportunity_pending",

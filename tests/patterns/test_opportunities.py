@@ -22,6 +22,7 @@ One opportunity per (right, target state). Worked out by hand:
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import date
 
@@ -39,6 +40,7 @@ from tracker.patterns.models import (
     OpportunityPending,
     OpportunityStatus,
     OpportunityWin,
+    OpportunityWinGroup,
     OpportunityWinInstrument,
 )
 from tracker.patterns.services import (
@@ -235,7 +237,18 @@ def _snapshot() -> dict:
         (r.right_id, r.target_jurisdiction_id): (r.status, *(getattr(r, k) for k in opp.DERIVED))
         for r in db.session.scalars(select(Opportunity))
     }
-    return {"wins": wins, "instruments": instruments, "pending": pending, "rows": rows}
+    groups = set(
+        db.session.execute(
+            select(*(getattr(OpportunityWinGroup, c) for c in opp.GROUP_COLUMNS))
+        ).tuples()
+    )
+    return {
+        "wins": wins,
+        "instruments": instruments,
+        "pending": pending,
+        "groups": groups,
+        "rows": rows,
+    }
 
 
 def _won_on_the_fly() -> set[tuple[int, int]]:
@@ -256,8 +269,9 @@ def _won_on_the_fly() -> set[tuple[int, int]]:
     return out
 
 
-def test_incremental_refresh_equals_a_full_rebuild(world, factory):
+def test_incremental_refresh_equals_a_full_rebuild(world, factory, caplog):
     """Creates, edits and deletes through the commit hook, then compare with a rebuild."""
+    caplog.set_level(logging.ERROR, logger="tracker.patterns.services")
     add_restricted_win(factory, world)  # C5: restricted win (new row liberty FR)
     world.c["C7"].provisions = [world.p["ECHR:5"], world.p["ICCPR:9"]]
     world.proc["P7"].outcome = Outcome.PARTIAL_WIN
@@ -286,6 +300,7 @@ def test_incremental_refresh_equals_a_full_rebuild(world, factory):
     assert ("liberty", "MA") in {
         (o.right.code, o.target_jurisdiction.code) for o in _opps().values()
     }
+    assert not caplog.records, "the commit hook's refresh failed"
     refresh_opportunities()
     db.session.commit()
     full = _snapshot()
@@ -348,6 +363,43 @@ def test_restricted_only_win_is_visible_to_its_team_only(world, factory):
     seen_in, n_in = opp.supporting_wins(world.u["insider"], de)
     assert [w.title for w in seen_out] == ["Liberty FR"] and n_out == 1
     assert [w.title for w in seen_in] == ["Secret liberty ES", "Liberty FR"] and n_in == 2
+
+
+def test_each_private_row_is_visible_to_those_who_see_its_own_wins(world, factory):
+    """Two private wins, each seen by one user: each sees the rows its win supports only."""
+    add_restricted_win(factory, world)  # C5, ES, ECHR: the insider's; supports FR and DE
+    c8 = factory.case(
+        organisation=world.o["A"],  # organisation level: the outsider's organisation
+        confidentiality=Confidentiality.ORGANISATION,
+        jurisdiction=world.j["DE"],
+        title="Org A liberty DE",
+        status=Status.DECIDED,
+        outcome=Outcome.WIN,
+    )
+    c8.rights = [world.r["liberty"]]
+    c8.provisions = [world.p["ICCPR:9"]]  # ICCPR: FR, ES and MA as well
+    db.session.commit()
+    factory.proceeding(
+        c8,
+        world.f["DE-BVERFG"],
+        filed_on=date(2023, 6, 1),
+        decided_on=date(2024, 6, 1),
+        outcome=Outcome.WIN,
+        status=Status.DECIDED,
+    )
+    rows = _opps()
+    ma, fr = rows[("liberty", "MA")], rows[("liberty", "FR")]
+    assert ma.open_wins == 0 and fr.open_wins == 0
+    insider = {o.id for o in _visible(world.u["insider"], statuses=())}
+    outsider = {o.id for o in _visible(world.u["outsider"], statuses=())}
+    viewer = {o.id for o in _visible(world.u["viewer"], statuses=())}  # Org A too
+    assert fr.id in insider and fr.id in outsider  # C5 for one, C8 for the other
+    assert ma.id not in insider  # C5 does not bind MA: the insider sees no win behind it
+    assert ma.id in outsider and ma.id in viewer
+    seen, n = opp.supporting_wins(world.u["insider"], fr)
+    assert [w.title for w in seen] == ["Secret liberty ES"] and n == 1
+    seen, n = opp.supporting_wins(world.u["outsider"], fr)
+    assert [w.title for w in seen] == ["Org A liberty DE"] and n == 1
 
 
 def test_restricted_win_changes_nothing_outsiders_see(world, factory, client, login):

@@ -486,6 +486,7 @@ def opportunities_index():
         from tracker.patterns.opportunities import (
             basis_text,
             best_visible_win,
+            load_page,
             source_codes,
             visible_opportunities,
         )
@@ -498,9 +499,11 @@ def opportunities_index():
         current_user,
         right_ids=filters._ids.get("right", ()),
         target_ids=filters._ids.get("jurisdiction", ()),
+        columns=(Opportunity.id,),
     )
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.offset((page - 1) * per_page).limit(per_page + 1)).all()
+    ids = db.session.scalars(stmt.offset((page - 1) * per_page).limit(per_page + 1)).all()
+    rows = load_page(list(ids))
     rights = dict(db.session.execute(select(Right.id, Right.code)).tuples().all())
     jurs = dict(db.session.execute(select(Jurisdiction.id, Jurisdiction.code)).tuples().all())
     data = []

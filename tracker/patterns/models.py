@@ -32,8 +32,10 @@ class Opportunity(db.Model):
     __table_args__ = (
         # One row per (right, target): a dismissed opportunity stays dismissed.
         UniqueConstraint("right_id", "target_jurisdiction_id"),
-        Index("ix_opportunities_status_score", "status", "score"),
-        Index("ix_opportunities_score", "score", "id"),
+        # The list orders by score and counts visible rows (open_wins > 0, see
+        # opportunities.visible_clause): both indexes cover that, so neither reads the rows.
+        Index("ix_opportunities_status_score", "status", "score", "open_wins", "id"),
+        Index("ix_opportunities_score", "score", "id", "status", "open_wins"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,6 +125,30 @@ class OpportunityWinInstrument(db.Model):
     proceeding_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     instrument_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     articles: Mapped[str | None] = mapped_column(Text)  # "5, 13" (unordered), or none
+
+
+class OpportunityWinGroup(db.Model):
+    """Derived: the primary wins on a right in one jurisdiction that bind the same states
+    (same instruments, same regional system) and share a confidentiality level: how many,
+    and the best of them (recency and forum level). Opportunities are fanned out from these
+    groups, so a change reads a few hundred groups of a right, not its thousands of wins."""
+
+    __tablename__ = "opportunity_win_groups"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    right_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    jurisdiction_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    channels: Mapped[str] = mapped_column(String(400), primary_key=True)  # "3,7": instruments
+    system_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # 0: none
+    confidentiality: Mapped[Confidentiality] = mapped_column(
+        enum_type(Confidentiality, "opportunity_group_confidentiality"), primary_key=True
+    )
+    wins: Mapped[int]
+    best_proceeding_id: Mapped[int]
+    best_case_id: Mapped[int]
+    best_forum_id: Mapped[int]
+    best_level_points: Mapped[int]
+    best_decided_on: Mapped[date | None]
 
 
 class OpportunityPending(db.Model):

@@ -57,12 +57,14 @@ win and target). Recency and organisations present drift with time and admin edi
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 
 from flask_babel import gettext as _
@@ -71,6 +73,7 @@ from sqlalchemy import (
     Date,
     String,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -83,7 +86,9 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     tuple_,
+    type_coerce,
     union,
     union_all,
     update,
@@ -107,6 +112,7 @@ from tracker.patterns.models import (
     OpportunityPending,
     OpportunityStatus,
     OpportunityWin,
+    OpportunityWinGroup,
     OpportunityWinInstrument,
 )
 from tracker.taxonomy.models import (
@@ -357,23 +363,29 @@ def pending_facts_select(case_ids: list[int] | None = None):
         active = active.where(Case.id.in_(case_ids))
     ac = active.cte("opp_ac")
     f1, f2, f3, f4 = (_family(f"opp_pfam{i}") for i in range(1, 5))
+
+    def only(column):
+        # Each branch filters on its own table's case id, so that planners search by it
+        # rather than scan (SQLite has no statistics on the CTE).
+        return [column.in_(case_ids)] if case_ids is not None else []
+
     pairs = union(
-        select(ac.c.id.label("case_id"), f1.c.family_id.label("right_id"))
-        .join(case_rights, case_rights.c.case_id == ac.c.id)
-        .join(f1, f1.c.member_id == case_rights.c.right_id),
-        select(ac.c.id, f2.c.family_id)
-        .join(case_provisions, case_provisions.c.case_id == ac.c.id)
+        select(case_rights.c.case_id, f1.c.family_id.label("right_id"))
+        .join(f1, f1.c.member_id == case_rights.c.right_id)
+        .where(*only(case_rights.c.case_id)),
+        select(case_provisions.c.case_id, f2.c.family_id)
         .join(provision_rights, provision_rights.c.provision_id == case_provisions.c.provision_id)
-        .join(f2, f2.c.member_id == provision_rights.c.right_id),
-        select(ac.c.id, f3.c.family_id)
-        .join(Proceeding, Proceeding.case_id == ac.c.id)
+        .join(f2, f2.c.member_id == provision_rights.c.right_id)
+        .where(*only(case_provisions.c.case_id)),
+        select(Proceeding.case_id, f3.c.family_id)
         .join(PT, PT.proceeding_id == Proceeding.id)
-        .join(f3, f3.c.member_id == PT.right_id),
-        select(ac.c.id, f4.c.family_id)
-        .join(Proceeding, Proceeding.case_id == ac.c.id)
+        .join(f3, f3.c.member_id == PT.right_id)
+        .where(*only(Proceeding.case_id)),
+        select(Proceeding.case_id, f4.c.family_id)
         .join(PT, PT.proceeding_id == Proceeding.id)
         .join(provision_rights, provision_rights.c.provision_id == PT.provision_id)
-        .join(f4, f4.c.member_id == provision_rights.c.right_id),
+        .join(f4, f4.c.member_id == provision_rights.c.right_id)
+        .where(*only(Proceeding.case_id)),
     ).subquery("opp_ppairs")
     return select(
         pairs.c.case_id,
@@ -396,15 +408,18 @@ def in_force() -> ColumnElement[bool]:
 
 
 def supports(target) -> ColumnElement[bool]:
-    """Over OpportunityWin: this win supports an opportunity on its right in `target`."""
-    by_system = exists(
-        select(SystemMembership.id).where(
+    """Over OpportunityWin: this win supports an opportunity on its right in `target` (a
+    state id, or a column of an enclosing query such as Opportunity.target_jurisdiction_id)."""
+    by_system = (
+        select(SystemMembership.id)
+        .where(
             SystemMembership.system_id == W.system_id,
             SystemMembership.state_id == target,
             SystemMembership.left_on.is_(None),
         )
+        .correlate_except(SystemMembership)
     )
-    by_treaty = exists(
+    by_treaty = (
         select(WI.instrument_id)
         .join(Ratification, Ratification.instrument_id == WI.instrument_id)
         .where(
@@ -413,11 +428,12 @@ def supports(target) -> ColumnElement[bool]:
             Ratification.jurisdiction_id == target,
             in_force(),
         )
+        .correlate_except(WI, Ratification)
     )
     return and_(
         W.is_primary.is_(True),
         W.jurisdiction_id != target,
-        or_(and_(W.system_id.is_not(None), by_system), by_treaty),
+        or_(and_(W.system_id.is_not(None), exists(by_system)), exists(by_treaty)),
     )
 
 
@@ -494,6 +510,9 @@ class _Group:
     public_total: int = 0
     open_by_j: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     public_by_j: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    # jurisdiction -> its best open win here: (-points, proceeding, jurisdiction, case, forum,
+    # decided on)
+    candidates: dict[int, tuple] = field(default_factory=dict)
 
 
 @dataclass
@@ -513,113 +532,199 @@ def _days_since(today: date, column):
     return func.julianday(literal(today.isoformat())) - func.julianday(column)
 
 
-def _points_sql(today: date):
-    """win_points() in SQL, to pick each partition's best win (Python recomputes the value)."""
-    days = _days_since(today, W.decided_on)
+def _points_sql(today: date, level=None, decided=None):
+    """win_points() in SQL (of W's columns, or of the given ones)."""
+    level = W.level_points if level is None else level
+    decided = W.decided_on if decided is None else decided
+    days = _days_since(today, decided)
     recency = case(
-        (W.decided_on.is_(None), 0.0),
+        (decided.is_(None), 0.0),
         (days >= 3652.5, 0.0),
         (days <= 0, 10.0),
         else_=10.0 - days / 365.25,
     )
-    return W.level_points + recency
+    return func.round(level + recency, 2)
 
 
-def compute_support(
-    bindings: Bindings,
-    *,
-    right_ids: Iterable[int] | None = None,
-    only: dict[int, int] | None = None,
-    today: date,
-) -> dict[tuple[int, int], Support]:
-    """Support of every (R, T), or of the rights given (restricted to `only[R]`, a mask of T).
-
-    SQL groups the primary wins by right, signature (instruments and system), jurisdiction
-    and confidentiality, with each partition's size and best win; Python then fans each
-    signature group out to the states it binds (one step per group and target, never per
-    win and target) and ranks the sources per (R, T).
-    """
+def _partitions_select(today: date, pairs: list[tuple[int, int]] | None = None):
+    """Per (right, instruments, system, jurisdiction, confidentiality) of primary wins with a
+    target: how many, and the best (most recency + level points). All of them, or those of
+    these (right, jurisdiction) pairs."""
     channels = (
-        select(
-            WI.proceeding_id,
-            WI.right_id,
-            func.aggregate_strings(cast(WI.instrument_id, String), ",").label("channels"),
-        )
-        .group_by(WI.proceeding_id, WI.right_id)
-        .subquery("opp_sig")
+        select(func.aggregate_strings(cast(WI.instrument_id, String), ","))
+        .where(WI.right_id == W.right_id, WI.proceeding_id == W.proceeding_id)
+        .correlate(W)
+        .scalar_subquery()
     )
-    where = [
-        W.is_primary.is_(True),
-        or_(channels.c.channels.is_not(None), W.system_id.is_not(None)),
-    ]
-    if right_ids is not None:
-        right_ids = sorted(set(right_ids))
-        if not right_ids:
-            return {}
-        where.append(W.right_id.in_(right_ids))
-    partition = (
-        W.right_id,
-        channels.c.channels,
-        W.system_id,
-        W.jurisdiction_id,
-        W.confidentiality,
-    )
-    ranked = (
+    where = []
+    if pairs is not None:
+        where.append(or_(*(and_(W.right_id == r, W.jurisdiction_id == j) for r, j in pairs)))
+    inner = (
         select(
             W.right_id,
-            channels.c.channels,
-            W.system_id,
             W.jurisdiction_id,
+            channels.label("channels"),
+            W.system_id,
             W.confidentiality,
-            func.count().over(partition_by=partition).label("n"),
-            func.row_number()
-            .over(
-                partition_by=partition,
-                order_by=(_points_sql(today).desc(), W.proceeding_id),
-            )
-            .label("rn"),
             W.proceeding_id,
             W.case_id,
             W.forum_id,
             W.level_points,
             W.decided_on,
+            _points_sql(today).label("points"),
         )
-        .outerjoin(
-            channels,
-            and_(channels.c.proceeding_id == W.proceeding_id, channels.c.right_id == W.right_id),
+        .where(W.is_primary.is_(True), *where)
+        .subquery("opp_sig")
+    )
+    partition = (
+        inner.c.right_id,
+        inner.c.channels,
+        inner.c.system_id,
+        inner.c.jurisdiction_id,
+        inner.c.confidentiality,
+    )
+    ranked = (
+        select(
+            inner.c.right_id,
+            inner.c.jurisdiction_id,
+            inner.c.channels,
+            inner.c.system_id,
+            inner.c.confidentiality,
+            func.count().over(partition_by=partition).label("n"),
+            func.row_number()
+            .over(
+                partition_by=partition,
+                order_by=(inner.c.points.desc(), inner.c.proceeding_id),
+            )
+            .label("rn"),
+            inner.c.proceeding_id,
+            inner.c.case_id,
+            inner.c.forum_id,
+            inner.c.level_points,
+            inner.c.decided_on,
         )
-        .where(*where)
+        .where(or_(inner.c.channels.is_not(None), inner.c.system_id.is_not(None)))
         .subquery("opp_ranked")
     )
-    stmt = select(*(c for c in ranked.c if c.name != "rn")).where(ranked.c.rn == 1)
+    return select(*(c for c in ranked.c if c.name != "rn")).where(ranked.c.rn == 1)
 
+
+GROUP_COLUMNS = (
+    "right_id",
+    "jurisdiction_id",
+    "channels",
+    "system_id",
+    "confidentiality",
+    "wins",
+    "best_proceeding_id",
+    "best_case_id",
+    "best_forum_id",
+    "best_level_points",
+    "best_decided_on",
+)
+
+
+def _canonical_groups(rows: Iterable[tuple], today: date) -> dict[tuple, list]:
+    """Group rows keyed canonically (SQLite aggregates the instruments in no set order)."""
+    out: dict[tuple, list] = {}
+    for right_id, jur, chans, system_id, conf, n, pid, case_id, forum_id, level, decided in rows:
+        channels = ",".join(str(i) for i in sorted({int(i) for i in (chans or "").split(",") if i}))
+        key = (right_id, jur, channels, system_id or 0, conf)
+        have = out.get(key)
+        if have is None:
+            out[key] = [*key, n, pid, case_id, forum_id, level, decided]
+            continue
+        have[5] += n
+        if (win_points(level, decided, today), -pid) > (
+            win_points(have[9], have[10], today),
+            -have[6],
+        ):
+            have[6:] = [pid, case_id, forum_id, level, decided]
+    return out
+
+
+def _as_date(value: date | str | None) -> date | None:
+    return date.fromisoformat(value[:10]) if isinstance(value, str) else value
+
+
+def build_groups(*, today: date) -> list[tuple]:
+    """Every group, computed from opportunity_wins (a full refresh stores them)."""
+    rows = db.session.execute(_partitions_select(today))
+    return [tuple(g) for g in _canonical_groups(rows, today).values()]
+
+
+def load_groups(right_ids: Iterable[int]) -> list[tuple]:
+    """The stored groups of these rights, as compute_support() takes them. Read raw (no
+    enum or date conversion: there are thousands of rows per right)."""
+    G = OpportunityWinGroup
+    right_ids = sorted(set(right_ids))
+    if not right_ids:
+        return []
+    return list(
+        db.session.execute(
+            select(
+                G.right_id,
+                G.jurisdiction_id,
+                G.channels,
+                G.system_id,
+                type_coerce(G.confidentiality, String),
+                G.wins,
+                G.best_proceeding_id,
+                G.best_case_id,
+                G.best_forum_id,
+                G.best_level_points,
+                type_coerce(G.best_decided_on, String),
+            ).where(G.right_id.in_(right_ids))
+        ).tuples()
+    )
+
+
+def rebuild_groups(pairs: set[tuple[int, int]], *, today: date) -> None:
+    """Recompute the stored groups of these (right, jurisdiction) pairs from their wins."""
+    G = OpportunityWinGroup
+    for chunk in _chunks(sorted(pairs), 200):
+        rows = db.session.execute(_partitions_select(today, chunk)).all()
+        db.session.execute(
+            delete(G).where(
+                or_(*(and_(G.right_id == r, G.jurisdiction_id == j) for r, j in chunk))
+            ),
+            execution_options=NO_SYNC,
+        )
+        groups = _canonical_groups(rows, today)
+        if groups:
+            db.session.execute(
+                insert(G), [dict(zip(GROUP_COLUMNS, g, strict=True)) for g in groups.values()]
+            )
+
+
+def compute_support(
+    bindings: Bindings,
+    groups: Iterable[tuple],
+    *,
+    only: dict[int, int] | None = None,
+    today: date,
+) -> dict[tuple[int, int], Support]:
+    """Support of every (R, T) the groups reach (restricted to `only[R]`, a mask of T).
+
+    Each signature group (a right's wins binding the same states) is fanned out to the
+    states it binds: one step per group and target, never per win and target; the sources
+    of each (R, T) are then the best wins of its right, best first, that bind T.
+    """
     bit = bindings.bit
-    sets: dict[str | None, frozenset[int]] = {}
-    groups: dict[int, dict[tuple, _Group]] = defaultdict(dict)
-    entries: dict[int, list[tuple[float, int, int, _Top, _Group]]] = defaultdict(list)
-    for (
-        right_id,
-        chans,
-        system_id,
-        jur,
-        conf,
-        n,
-        pid,
-        case_id,
-        forum_id,
-        level,
-        decided,
-    ) in db.session.execute(stmt):
+    sets: dict[str, frozenset[int]] = {}
+    by_right: dict[int, dict[tuple, _Group]] = defaultdict(dict)
+    for right_id, jur, chans, system_id, conf, n, pid, case_id, forum_id, level, decided in groups:
+        system_id = system_id or None
         instruments = sets.get(chans)
         if instruments is None:
-            instruments = sets[chans] = frozenset(int(i) for i in (chans or "").split(",") if i)
+            instruments = sets[chans] = frozenset(int(i) for i in chans.split(",") if i)
         key = (instruments, system_id)
-        group = groups[right_id].get(key)
+        group = by_right[right_id].get(key)
         if group is None:
             mask = bindings.targets(instruments, system_id)
-            group = groups[right_id][key] = _Group(mask, instruments, system_id)
-        if not group.mask:
-            continue
+            group = by_right[right_id][key] = _Group(mask, instruments, system_id)
+        if not group.mask or (only is not None and not group.mask & only.get(right_id, 0)):
+            continue  # binds no state (or none of those being recomputed)
         jbit = bit.get(jur, 0)
         group.any_j |= jbit
         if conf not in OPEN_LEVELS:
@@ -630,21 +735,35 @@ def compute_support(
         if conf == C.PUBLIC:
             group.public_total += n
             group.public_by_j[jur] += n
-        top = _Top(
-            win_points(level, decided, today),
-            pid,
-            right_id,
-            case_id,
-            jur,
-            forum_id,
-            decided,
-            dict.fromkeys(instruments),
-            system_id,
-        )
-        entries[right_id].append((-top.points, pid, jur, top, group))
+        decided = _as_date(decided)
+        candidate = (-win_points(level, decided, today), pid, jur, case_id, forum_id, decided)
+        if jur not in group.candidates or candidate < group.candidates[jur]:
+            group.candidates[jur] = candidate
+
+    # Each group's best wins in distinct jurisdictions: for any target T, the five best
+    # sources among a group's wins outside T are among its six best.
+    entries: dict[int, list[tuple[float, int, int, _Top, _Group]]] = defaultdict(list)
+    for right_id, by_sig in by_right.items():
+        for group in by_sig.values():
+            for neg, pid, jur, case_id, forum_id, decided in heapq.nsmallest(
+                MAX_SOURCES + 1, group.candidates.values()
+            ):
+                top = _Top(
+                    -neg,
+                    pid,
+                    right_id,
+                    case_id,
+                    jur,
+                    forum_id,
+                    decided,
+                    dict.fromkeys(group.instruments),
+                    group.system_id,
+                )
+                entries[right_id].append((neg, pid, jur, top, group))
+            group.candidates = {}
 
     out: dict[tuple[int, int], Support] = {}
-    for right_id, by_sig in groups.items():
+    for right_id, by_sig in by_right.items():
         limit = only.get(right_id) if only is not None else None
         mine: dict[int, Support] = {}
         for group in by_sig.values():
@@ -709,8 +828,11 @@ class TargetFacts:
         )
 
 
-def target_facts(target_ids: Iterable[int] | None = None) -> TargetFacts:
-    """Ranking facts for target jurisdictions (all when None), from the derived tables."""
+def target_facts(
+    target_ids: Iterable[int] | None = None, right_ids: Iterable[int] | None = None
+) -> TargetFacts:
+    """Ranking facts for target jurisdictions and rights (all when None), from the derived
+    tables."""
     won_q = select(distinct(W.jurisdiction_id), W.right_id).where(W.is_open.is_(True))
     pending_q = (
         select(WP.jurisdiction_id, WP.right_id, func.count())
@@ -736,6 +858,10 @@ def target_facts(target_ids: Iterable[int] | None = None) -> TargetFacts:
         pending_q = pending_q.where(WP.jurisdiction_id.in_(target_ids))
         org_q = org_q.where(Organisation.country_id.in_(target_ids))
         present_q = present_q.where(organisation_jurisdictions.c.jurisdiction_id.in_(target_ids))
+    if right_ids is not None:
+        right_ids = sorted(set(right_ids))
+        won_q = won_q.where(W.right_id.in_(right_ids))
+        pending_q = pending_q.where(WP.right_id.in_(right_ids))
     won = {(j, r) for j, r in db.session.execute(won_q)}
     pending = {(j, r): n for j, r, n in db.session.execute(pending_q)}
     orgs: dict[int, set[int]] = defaultdict(set)
@@ -959,7 +1085,10 @@ def refresh_all(*, today: date | None = None) -> RefreshResult:
     """Rebuild every fact and every opportunity row (set-based). Flushes."""
     today = today or date.today()
     db.session.flush()
-    for model in (WI, W, WP):
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The aggregations of the rebuild spill to disk at the default 4 MB.
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
+    for model in (WI, W, WP, OpportunityWinGroup):
         db.session.execute(delete(model), execution_options=NO_SYNC)
     db.session.execute(insert(W).from_select(WIN_COLUMNS, win_facts_select()))
     db.session.execute(
@@ -968,9 +1097,14 @@ def refresh_all(*, today: date | None = None) -> RefreshResult:
         )
     )
     db.session.execute(insert(WP).from_select(PENDING_COLUMNS, pending_facts_select()))
+    groups = build_groups(today=today)
+    if groups:
+        db.session.execute(
+            insert(OpportunityWinGroup), [dict(zip(GROUP_COLUMNS, g, strict=True)) for g in groups]
+        )
     bindings = load_bindings()
     ref = _load_ref()
-    support = compute_support(bindings, today=today)
+    support = compute_support(bindings, groups, today=today)
     facts = target_facts()
     existing = _existing()
     keys = set(support) | set(existing)
@@ -980,25 +1114,74 @@ def refresh_all(*, today: date | None = None) -> RefreshResult:
     return result
 
 
-def _fact_rows(case_ids: list[int]) -> tuple[set[tuple], set[tuple], set[tuple]]:
-    wins = set(
-        db.session.execute(
-            select(*(getattr(W, c) for c in WIN_COLUMNS)).where(W.case_id.in_(case_ids))
-        ).tuples()
-    )
-    instruments = set(
-        db.session.execute(
-            select(WI.proceeding_id, WI.right_id, WI.instrument_id, WI.articles)
-            .join(W, and_(W.proceeding_id == WI.proceeding_id, W.right_id == WI.right_id))
-            .where(W.case_id.in_(case_ids))
-        ).tuples()
-    )
-    pending = set(
-        db.session.execute(
-            select(*(getattr(WP, c) for c in PENDING_COLUMNS)).where(WP.case_id.in_(case_ids))
-        ).tuples()
-    )
-    return wins, instruments, pending
+CASE_IDS = bindparam("opp_case_ids", expanding=True)
+INSTRUMENT_COLUMNS = ("proceeding_id", "right_id", "instrument_id", "articles")
+
+
+@cache
+def _case_statements() -> dict[str, Any]:
+    """The statements of refresh_cases, built once (they are costly to build) with the case
+    ids as an expanding parameter."""
+    return {
+        "old_wins": select(*(getattr(W, c) for c in WIN_COLUMNS)).where(W.case_id.in_(CASE_IDS)),
+        "old_instruments": select(*(getattr(WI, c) for c in INSTRUMENT_COLUMNS))
+        .join(W, and_(W.proceeding_id == WI.proceeding_id, W.right_id == WI.right_id))
+        .where(W.case_id.in_(CASE_IDS)),
+        "old_pending": select(*(getattr(WP, c) for c in PENDING_COLUMNS)).where(
+            WP.case_id.in_(CASE_IDS)
+        ),
+        "wins": win_facts_select(CASE_IDS),
+        "instruments": win_instruments_select(CASE_IDS),
+        "pending": pending_facts_select(CASE_IDS),
+        "delete_instruments": delete(WI).where(
+            tuple_(WI.right_id, WI.proceeding_id).in_(
+                select(W.right_id, W.proceeding_id).where(W.case_id.in_(CASE_IDS))
+            )
+        ),
+        "delete_wins": delete(W).where(W.case_id.in_(CASE_IDS)),
+        "delete_pending": delete(WP).where(WP.case_id.in_(CASE_IDS)),
+        # Core (table) insert: with an ORM insert, the parameters would be taken as a row.
+        "insert_instruments": insert(WI.__table__).from_select(
+            INSTRUMENT_COLUMNS, win_instruments_select(CASE_IDS)
+        ),
+    }
+
+
+def _refresh_case_facts(ids: list[int]):
+    st = _case_statements()
+    run = db.session.execute
+    old_w, new_w, old_i, new_i, old_p, new_p = set(), set(), set(), set(), set(), set()
+    for chunk in _chunks(ids):
+        params = {"opp_case_ids": chunk}
+        ow = set(run(st["old_wins"], params).tuples())
+        oi = set(run(st["old_instruments"], params).tuples())
+        op_ = set(run(st["old_pending"], params).tuples())
+        nw = set(run(st["wins"], params).tuples())
+        np_ = set(run(st["pending"], params).tuples())
+        if nw != ow:
+            run(st["delete_instruments"], params, execution_options=NO_SYNC)
+            run(st["delete_wins"], params, execution_options=NO_SYNC)
+            if nw:
+                run(insert(W), [dict(zip(WIN_COLUMNS, row, strict=True)) for row in nw])
+                run(st["insert_instruments"], params)
+            ni = set(run(st["old_instruments"], params).tuples())
+        else:
+            ni = set(run(st["instruments"], params).tuples()) if nw else set()
+            if ni != oi:
+                run(st["delete_instruments"], params, execution_options=NO_SYNC)
+                if ni:
+                    run(insert(WI), [dict(zip(INSTRUMENT_COLUMNS, r, strict=True)) for r in ni])
+        if np_ != op_:
+            run(st["delete_pending"], params, execution_options=NO_SYNC)
+            if np_:
+                run(insert(WP), [dict(zip(PENDING_COLUMNS, row, strict=True)) for row in np_])
+        old_w |= ow
+        new_w |= nw
+        old_i |= oi
+        new_i |= ni
+        old_p |= op_
+        new_p |= np_
+    return old_w, new_w, old_i, new_i, old_p, new_p
 
 
 def refresh_cases(case_ids: Iterable[int], *, today: date | None = None) -> RefreshResult:
@@ -1009,27 +1192,7 @@ def refresh_cases(case_ids: Iterable[int], *, today: date | None = None) -> Refr
     if not ids:
         return result
     today = today or date.today()
-    old_w, old_i, old_p = _fact_rows(ids)
-    for chunk in _chunks(ids):
-        db.session.execute(
-            delete(WI).where(
-                tuple_(WI.proceeding_id, WI.right_id).in_(
-                    select(W.proceeding_id, W.right_id).where(W.case_id.in_(chunk))
-                )
-            ),
-            execution_options=NO_SYNC,
-        )
-        db.session.execute(delete(W).where(W.case_id.in_(chunk)), execution_options=NO_SYNC)
-        db.session.execute(delete(WP).where(WP.case_id.in_(chunk)), execution_options=NO_SYNC)
-        db.session.execute(insert(W).from_select(WIN_COLUMNS, win_facts_select(chunk)))
-        db.session.execute(
-            insert(WI).from_select(
-                ("proceeding_id", "right_id", "instrument_id", "articles"),
-                win_instruments_select(chunk),
-            )
-        )
-        db.session.execute(insert(WP).from_select(PENDING_COLUMNS, pending_facts_select(chunk)))
-    new_w, new_i, new_p = _fact_rows(ids)
+    old_w, new_w, old_i, new_i, old_p, new_p = _refresh_case_facts(ids)
     if (old_w, old_i, old_p) == (new_w, new_i, new_p):
         return result
 
@@ -1044,6 +1207,7 @@ def refresh_cases(case_ids: Iterable[int], *, today: date | None = None) -> Refr
     bindings = load_bindings()
     support_masks: dict[int, int] = defaultdict(int)  # right -> targets to recompute
     facts_pairs: set[tuple[int, int]] = set()  # (right, target) whose target facts changed
+    group_pairs: set[tuple[int, int]] = set()  # (right, jurisdiction) whose groups changed
     for key in set(before) | set(after):
         if before.get(key) == after.get(key):
             continue
@@ -1052,20 +1216,23 @@ def refresh_cases(case_ids: Iterable[int], *, today: date | None = None) -> Refr
                 continue
             win, instruments = version
             facts_pairs.add((win[1], win[3]))  # a win on R in J: J's "no win yet" for R
-            if win[6]:  # primary: the targets it binds
+            if win[6]:  # primary: its groups, and the targets it binds
+                group_pairs.add((win[1], win[3]))
                 support_masks[win[1]] |= bindings.targets(instruments, win[10])
     for row in old_p ^ new_p:
         facts_pairs.add((row[1], row[2]))
 
+    if group_pairs:
+        rebuild_groups(group_pairs, today=today)
     support = compute_support(
-        bindings, right_ids=support_masks, only=dict(support_masks), today=today
+        bindings, load_groups(support_masks), only=dict(support_masks), today=today
     )
     keys = {
         (r, t) for r, mask in support_masks.items() for t in bindings.states(mask)
     } | facts_pairs
     if not keys:
         return result
-    facts = target_facts({t for _, t in keys})
+    facts = target_facts({t for _, t in keys}, {r for r, _ in keys})
     existing = {k: v for k, v in _existing({r for r, _ in keys}).items() if k in keys}
     ref = _load_ref()
     computed = {}
@@ -1120,6 +1287,7 @@ def visible_clause(user: Any, audience: Confidentiality | None = None) -> Column
                         supports(Opportunity.target_jurisdiction_id),
                         case_filter(user, audience),
                     )
+                    .correlate_except(W, Case)
                 ),
             )
         )
@@ -1134,12 +1302,15 @@ def visible_opportunities(
     organisation_ids: Iterable[int] = (),
     statuses: Iterable[OpportunityStatus] = ACTIVE,
     audience: Confidentiality | None = None,
+    columns: tuple = (),
 ):
     """A statement over the opportunities the user may see, best first.
 
-    For the list page, the report ("open opportunities") and the API's /opportunities.
+    For the list page, the report and the API's /opportunities. With `columns` (e.g.
+    (Opportunity.id,)) it selects only those: the list pages and counts on narrow rows, then
+    loads the page's rows by id.
     """
-    stmt = select(Opportunity).where(visible_clause(user, audience))
+    stmt = select(*(columns or (Opportunity,))).where(visible_clause(user, audience))
     right_ids, target_ids = list(right_ids), list(target_ids)
     organisation_ids, statuses = list(organisation_ids), list(statuses)
     if right_ids:
@@ -1151,6 +1322,25 @@ def visible_opportunities(
     if statuses:
         stmt = stmt.where(Opportunity.status.in_(statuses))
     return stmt.order_by(Opportunity.score.desc(), Opportunity.id)
+
+
+def load_page(ids: list[int]) -> list[Opportunity]:
+    """The rows of these ids, in this order, with their right, target and assignee."""
+    if not ids:
+        return []
+    from sqlalchemy.orm import joinedload
+
+    rows = db.session.scalars(
+        select(Opportunity)
+        .where(Opportunity.id.in_(ids))
+        .options(
+            joinedload(Opportunity.right),
+            joinedload(Opportunity.target_jurisdiction),
+            joinedload(Opportunity.assigned_organisation),
+        )
+    ).all()
+    by_id = {r.id: r for r in rows}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 @dataclass
@@ -1326,30 +1516,31 @@ def source_codes(opportunity: Opportunity) -> list[str]:
 def pending_cases_for(
     user: Any, pairs: Iterable[tuple[int, int]], *, limit: int = 5
 ) -> dict[tuple[int, int], list[tuple[int, str]]]:
-    """Visible active cases per (target jurisdiction, right family) that could cite a win."""
+    """Visible active cases per (target jurisdiction, right family) that could cite a win,
+    by title, at most `limit` per pair."""
     pairs = sorted(set(pairs))
     if not pairs:
         return {}
-    ranked = (
-        select(
-            WP.jurisdiction_id,
-            WP.right_id,
-            Case.id,
-            Case.title,
-            func.row_number()
-            .over(partition_by=(WP.jurisdiction_id, WP.right_id), order_by=(Case.title, Case.id))
-            .label("n"),
+    # Two steps, so that no planner drives this from all cases by confidentiality: the
+    # pairs' cases from the index, then the visible ones among them.
+    by_case: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for jur_id, right_id, case_id in db.session.execute(
+        select(WP.jurisdiction_id, WP.right_id, WP.case_id).where(
+            or_(*(and_(WP.jurisdiction_id == j, WP.right_id == r) for j, r in pairs))
         )
-        .join(Case, Case.id == WP.case_id)
-        .where(tuple_(WP.jurisdiction_id, WP.right_id).in_(pairs), case_filter(user))
-        .subquery()
-    )
-    out: dict[tuple[int, int], list[tuple[int, str]]] = defaultdict(list)
-    for jur_id, right_id, case_id, title, _n in db.session.execute(
-        select(ranked).where(ranked.c.n <= limit).order_by(ranked.c.n)
     ):
-        out[(jur_id, right_id)].append((case_id, title))
-    return out
+        by_case[case_id].append((jur_id, right_id))
+    found: dict[tuple[int, int], list[tuple[str, int]]] = defaultdict(list)
+    for chunk in _chunks(sorted(by_case)):
+        for case_id, title in db.session.execute(
+            select(Case.id, Case.title).where(Case.id.in_(chunk), case_filter(user))
+        ):
+            for pair in by_case[case_id]:
+                found[pair].append((title, case_id))
+    return {
+        pair: [(case_id, title) for title, case_id in sorted(cases)[:limit]]
+        for pair, cases in found.items()
+    }
 
 
 def pending_count(user: Any, target_id: int, right_id: int) -> int:
@@ -1401,11 +1592,13 @@ def from_cases(
         .where(
             Opportunity.status.in_(ACTIVE),
             exists(
-                select(W.proceeding_id).where(
+                select(W.proceeding_id)
+                .where(
                     W.right_id == Opportunity.right_id,
                     W.case_id.in_(case_ids),
                     supports(Opportunity.target_jurisdiction_id),
                 )
+                .correlate_except(W)
             ),
         )
         .order_by(Opportunity.score.desc(), Opportunity.id)

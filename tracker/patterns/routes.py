@@ -12,7 +12,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from tracker.access import can, case_filter
@@ -142,14 +141,11 @@ def opportunities():
         target_ids=params["target_ids"],
         organisation_ids=params["organisation_ids"],
         statuses=params["statuses"],
-    ).options(
-        joinedload(Opportunity.right),
-        joinedload(Opportunity.target_jurisdiction),
-        joinedload(Opportunity.assigned_organisation),
+        columns=(Opportunity.id,),
     )
     page = request.args.get("page", 1, type=int) or 1
     pagination = db.paginate(stmt, page=max(page, 1), per_page=PER_PAGE, error_out=False)
-    items = pagination.items
+    items = opp.load_page(list(pagination.items))
     pending = opp.pending_cases_for(
         current_user, {(o.target_jurisdiction_id, o.right_id) for o in items}, limit=3
     )
