@@ -564,3 +564,130 @@ def test_migration_note_carried_rows_are_invisible_until_supported(world):
     refresh_opportunities()
     db.session.commit()
     assert row.id in {o.id for o in _visible(world.u["insider"], statuses=())}
+
+
+# --- other readers: the report and the API ---------------------------------------------------
+def test_report_lists_opportunities_from_what_the_audience_may_receive(world, factory):
+    from tracker.cases.filters import parse_filters
+    from tracker.reports.services import Period, build_report
+
+    add_restricted_win(factory, world)
+    insider = world.u["insider"]
+
+    def listed(audience):
+        report = build_report(
+            user=insider, audience=audience, filters=parse_filters({}), period=Period()
+        )
+        return {(o["right"], o["target"]): o for o in report.opportunities}
+
+    restricted = listed(Confidentiality.RESTRICTED)
+    assert ("Liberty", "France") in restricted  # C5, which the insider may see
+    assert "Secret liberty ES" not in restricted[("Liberty", "France")]["basis"]
+    network = listed(Confidentiality.NETWORK)
+    assert ("Liberty", "France") not in network  # its only win is restricted
+    assert network[("Family life", "Germany")]["basis"] == (
+        "Both bound by ECHR art. 8; both under the COE system; "
+        "win before the European Court of Human Rights (2023)"
+    )
+    assert listed(Confidentiality.PUBLIC) == {}  # every win of the world is network
+
+
+def test_api_lists_visible_opportunities(world, factory, client):
+    from tracker.api.auth import create_token
+    from tracker.auth.models import TokenScope
+
+    add_restricted_win(factory, world)
+    secret = _opps()[("liberty", "FR")]
+
+    def ids(user):
+        _row, token = create_token(user=user, name="t", scope=TokenScope.READ)
+        db.session.commit()
+        body = client.get(
+            "/api/v1/opportunities?per_page=50", headers={"Authorization": f"Bearer {token}"}
+        ).get_json()
+        return {o["id"]: o for o in body["data"]}, body["total"]
+
+    outsider, total = ids(world.u["outsider"])
+    assert secret.id not in outsider and total == 4
+    de = outsider[_opps()[("liberty", "DE")].id]
+    assert de["source_jurisdictions"] == ["FR"] and de["wins"] == 1
+    assert de["source_case_id"] == world.c["C1"].id
+    insider, total = ids(world.u["insider"])
+    assert insider[secret.id]["source_case_id"] == world.c["C5"].id and total == 5
+    assert insider[secret.id]["wins"] == 0  # public and network wins only
+
+
+# --- the migration's carry-over --------------------------------------------------------------
+def test_migration_keeps_the_most_advanced_action_per_right_and_target(tmp_path):
+    """0005 keeps, per (right, target), the row a coordinator acted on most (converted, then
+    assigned, then dismissed; the latest when tied) and drops open rows."""
+    import importlib.util
+    from datetime import datetime
+
+    import sqlalchemy as sa
+
+    from tracker import MIGRATIONS_DIR
+
+    path = next((MIGRATIONS_DIR / "versions").glob("*_0005_*.py"))
+    spec = importlib.util.spec_from_file_location("migration_0005", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    meta = sa.MetaData()
+    old = sa.Table(
+        "opportunities",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("right_id", sa.Integer),
+        sa.Column("target_jurisdiction_id", sa.Integer),
+        *(sa.Column(name, sa.String) for name in ("status", "dismissed_reason")),
+        *(
+            sa.Column(name, sa.Integer)
+            for name in ("assigned_organisation_id", "assigned_user_id", "dismissed_by_id")
+        ),
+        sa.Column("created_case_id", sa.Integer),
+        *(sa.Column(name, sa.DateTime) for name in ("dismissed_at", "created_at", "updated_at")),
+    )
+    meta.create_all(engine)
+    at = [datetime(2026, 11, d) for d in range(1, 8)]
+    rows = [
+        # (1, 10): open, dismissed, assigned twice -> the later assignment
+        dict(right_id=1, target_jurisdiction_id=10, status="open", updated_at=at[0]),
+        dict(right_id=1, target_jurisdiction_id=10, status="dismissed", updated_at=at[3]),
+        dict(
+            right_id=1,
+            target_jurisdiction_id=10,
+            status="assigned",
+            assigned_organisation_id=5,
+            updated_at=at[1],
+        ),
+        dict(
+            right_id=1,
+            target_jurisdiction_id=10,
+            status="assigned",
+            assigned_organisation_id=6,
+            updated_at=at[2],
+        ),
+        # (1, 11): dismissed -> kept with its reason; (2, 10): open only -> dropped
+        dict(
+            right_id=1,
+            target_jurisdiction_id=11,
+            status="dismissed",
+            dismissed_reason="no",
+            updated_at=at[4],
+        ),
+        dict(right_id=2, target_jurisdiction_id=10, status="open", updated_at=at[5]),
+        # (3, 10): converted beats a later dismissal
+        dict(right_id=3, target_jurisdiction_id=10, status="converted", updated_at=at[0]),
+        dict(right_id=3, target_jurisdiction_id=10, status="dismissed", updated_at=at[6]),
+    ]
+    with engine.begin() as conn:
+        for row in rows:
+            conn.execute(old.insert().values(created_at=at[0], **row))
+        carried = module._acted_on_rows(conn)
+    got = {(r["right_id"], r["target_jurisdiction_id"]): r for r in carried}
+    assert set(got) == {(1, 10), (1, 11), (3, 10)}
+    assert got[(1, 10)]["status"] == "assigned" and got[(1, 10)]["assigned_organisation_id"] == 6
+    assert got[(1, 11)]["dismissed_reason"] == "no"
+    assert got[(3, 10)]["status"] == "converted"
+    engine.dispose()

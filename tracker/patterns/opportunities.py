@@ -93,6 +93,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.orm import aliased
 
 from tracker.access import AUDIENCE_LEVELS, case_filter
 from tracker.auth.models import Organisation, organisation_jurisdictions
@@ -366,8 +367,9 @@ def pending_facts_select(case_ids: list[int] | None = None):
 
     def only(column):
         # Each branch filters on its own table's case id, so that planners search by it
-        # rather than scan (SQLite has no statistics on the CTE).
-        return [column.in_(case_ids)] if case_ids is not None else []
+        # rather than scan (SQLite has no statistics on the CTE); a full rebuild semi-joins
+        # the active cases.
+        return [column.in_(case_ids if case_ids is not None else select(ac.c.id))]
 
     pairs = union(
         select(case_rights.c.case_id, f1.c.family_id.label("right_id"))
@@ -407,9 +409,12 @@ def in_force() -> ColumnElement[bool]:
     )
 
 
-def supports(target) -> ColumnElement[bool]:
+def supports(target, right=None) -> ColumnElement[bool]:
     """Over OpportunityWin: this win supports an opportunity on its right in `target` (a
-    state id, or a column of an enclosing query such as Opportunity.target_jurisdiction_id)."""
+    state id, or a column of an enclosing query such as Opportunity.target_jurisdiction_id).
+
+    right: the right, when known (a repeated condition: PostgreSQL may hash the treaty
+    subquery for all wins at once, and this keeps that to the wins on this right)."""
     by_system = (
         select(SystemMembership.id)
         .where(
@@ -425,6 +430,7 @@ def supports(target) -> ColumnElement[bool]:
         .where(
             WI.proceeding_id == W.proceeding_id,
             WI.right_id == W.right_id,
+            *([WI.right_id == right] if right is not None else []),
             Ratification.jurisdiction_id == target,
             in_force(),
         )
@@ -543,7 +549,7 @@ def _points_sql(today: date, level=None, decided=None):
         (days <= 0, 10.0),
         else_=10.0 - days / 365.25,
     )
-    return func.round(level + recency, 2)
+    return level + recency
 
 
 def _partitions_select(today: date, pairs: list[tuple[int, int]] | None = None):
@@ -1275,22 +1281,27 @@ def visible_clause(user: Any, audience: Confidentiality | None = None) -> Column
     elif C.PUBLIC in allowed:
         clauses.append(Opportunity.public_wins > 0)
     if C.ORGANISATION in allowed or C.RESTRICTED in allowed:
-        clauses.append(
-            and_(
-                Opportunity.supported.is_(True),
-                exists(
-                    select(W.proceeding_id)
-                    .join(Case, Case.id == W.case_id)
-                    .where(
-                        W.right_id == Opportunity.right_id,
-                        W.is_open.is_(False),
-                        supports(Opportunity.target_jurisdiction_id),
-                        case_filter(user, audience),
-                    )
-                    .correlate_except(W, Case)
-                ),
+        # Rows without a public or network win that this user may see a win of: few, so an
+        # uncorrelated IN (computed once) rather than a subquery per row, which PostgreSQL
+        # costed so high that it JIT-compiled the list's count (1.2 s).
+        row = aliased(Opportunity, name="opp_private")
+        seen_win = (
+            select(W.proceeding_id)
+            .join(Case, Case.id == W.case_id)
+            .where(
+                W.right_id == row.right_id,
+                W.is_open.is_(False),
+                supports(row.target_jurisdiction_id, row.right_id),
+                case_filter(user, audience),
             )
+            .correlate(row)
         )
+        private = (
+            select(row.id)
+            .where(row.supported.is_(True), row.open_wins == 0, exists(seen_win))
+            .correlate(None)
+        )
+        clauses.append(Opportunity.id.in_(private))
     return or_(*clauses) if clauses else false()
 
 
@@ -1374,7 +1385,7 @@ def supporting_wins(
     today = today or date.today()
     where = [
         W.right_id == opportunity.right_id,
-        supports(opportunity.target_jurisdiction_id),
+        supports(opportunity.target_jurisdiction_id, opportunity.right_id),
         case_filter(user, audience),
     ]
     if case_ids is not None:
@@ -1450,7 +1461,7 @@ def wins_decided_since(user: Any, opportunity: Opportunity, day: date) -> int:
             .join(Case, Case.id == W.case_id)
             .where(
                 W.right_id == opportunity.right_id,
-                supports(opportunity.target_jurisdiction_id),
+                supports(opportunity.target_jurisdiction_id, opportunity.right_id),
                 W.decided_on >= day,
                 case_filter(user),
             )
@@ -1596,7 +1607,7 @@ def from_cases(
                 .where(
                     W.right_id == Opportunity.right_id,
                     W.case_id.in_(case_ids),
-                    supports(Opportunity.target_jurisdiction_id),
+                    supports(Opportunity.target_jurisdiction_id, Opportunity.right_id),
                 )
                 .correlate_except(W)
             ),
