@@ -15,6 +15,9 @@ Facts (derived tables, rebuilt for the cases a refresh is given; all on a full r
   a child of R (with the articles), plus the forum's instrument when the forum is not national.
 * opportunity_pending: an active case (filed, pending, on appeal) and a right family it counts
   for (tags, crosswalk, treatments), for "pending cases in T that could cite the wins".
+* opportunity_win_groups: per right, jurisdiction, signature (instruments and regional
+  system) and confidentiality level, how many primary wins and the best of them. The fan-out
+  to targets reads these (a few thousand per right) instead of the wins themselves.
 
 Supporting wins of (R, T): primary wins on R of cases outside T where T is bound by one of
 their instruments (a ratification with a date or year and no denunciation) or, for a win
@@ -46,13 +49,20 @@ Confidentiality (the rule, tested in tests/patterns/test_opportunities.py):
 3. Lists (supporting wins, pending cases) and their counts show only cases the user may see.
 4. Notifications of a new opportunity go only to watchers who may see it.
 
-Keeping it current: `refresh(case_ids)` (tracker.patterns.services.refresh_opportunities,
-called by the before-commit hook with the changed cases) rebuilds those cases' facts and, only
-when they changed, recomputes the (R, T) pairs they touch: the targets of their old and new
-wins, and their own jurisdiction for the target facts. `refresh(None)` rebuilds everything
-with INSERT ... SELECT statements and one pass over signature groups of wins (never a pass per
-win and target). Recency and organisations present drift with time and admin edits: run
-`tracker opportunities refresh` nightly.
+Keeping it current (tracker.patterns.services.refresh_opportunities):
+* refresh_cases(ids), called by the before-commit hook with the changed cases: reads those
+  cases' facts again and compares them with the stored ones. A routine save (title, summary,
+  parties ...) changes no fact and costs a few small indexed queries (~2 ms at 100,000
+  cases). When facts changed it rewrites them, rebuilds the groups of the (right,
+  jurisdiction) pairs of the changed wins, and recomputes only the (R, T) pairs they touch:
+  the targets of those wins (before and after) and, for "no win yet" and pending cases, the
+  cases' own jurisdictions. Ids of deleted cases are welcome: their facts are dropped (the
+  derived tables have no foreign keys so that this is possible).
+* refresh_all(): rebuilds every fact with INSERT ... SELECT, the groups with one window
+  query, and every (R, T) from the groups (one step per group and target, never per win and
+  target). Recency points and organisations present drift with time and admin edits, and
+  the best win of a group is chosen on the day it is computed: run
+  `tracker opportunities refresh` nightly.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ Keeping opportunities current (chosen so the list page never computes anything):
   so a failure there is logged and never loses the user's edit. So every writer (case forms,
   CSV import, the API) keeps opportunities in step without calling anything.
 * Bulk writers (the demo generator, large imports) may set
-  `db.session.info["defer_opportunities"] = True` and run `tracker opportunities refresh` after.
+  `db.session.info["defer_opportunities"] = True` and run `tracker opportunities refresh` after
+  (a full, set-based rebuild: seconds at 100,000 cases). How the refresh works, and who may
+  see which opportunity: tracker/patterns/opportunities.py.
 * `opportunities_changed(case_id)` does the same refresh explicitly, for callers that want it
   now (e.g. to show the new opportunities in the same request).
 * `notify_case_event(case, kind, message)`: for the cases area to call after a decision or a
