@@ -562,25 +562,37 @@ def _points_sql(today: date, level=None, decided=None):
     return level + recency
 
 
-def _partitions_select(today: date, pairs: list[tuple[int, int]] | None = None):
-    """Per (right, instruments, system, jurisdiction, confidentiality) of primary wins with a
-    target: how many, and the best (most recency + level points). All of them, or those of
-    these (right, jurisdiction) pairs."""
-    channels = (
-        select(func.aggregate_strings(cast(WI.instrument_id, String), ","))
+def _instruments_of_win():
+    """Over W: its instruments as "3,7,12", in id order (the groups' key)."""
+    number = cast(WI.instrument_id, String)
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        aggregated = func.string_agg(number, aggregate_order_by(literal(","), WI.instrument_id))
+    else:
+        # SQLite reads the primary key (right, proceeding, instrument) in order.
+        aggregated = func.group_concat(number, ",")
+    return (
+        select(aggregated)
         .where(WI.right_id == W.right_id, WI.proceeding_id == W.proceeding_id)
         .correlate(W)
         .scalar_subquery()
     )
-    where = []
+
+
+def _groups_select(today: date, pairs: list[tuple[int, int]] | None = None):
+    """Rows of opportunity_win_groups: per (right, jurisdiction, instruments, system,
+    confidentiality) of primary wins with a target, how many and the best (most recency and
+    level points). All of them, or those of these (right, jurisdiction) pairs."""
+    where = [W.is_primary.is_(True)]
     if pairs is not None:
         where.append(or_(*(and_(W.right_id == r, W.jurisdiction_id == j) for r, j in pairs)))
     inner = (
         select(
             W.right_id,
             W.jurisdiction_id,
-            channels.label("channels"),
-            W.system_id,
+            func.coalesce(_instruments_of_win(), "").label("channels"),
+            func.coalesce(W.system_id, 0).label("system_id"),
             W.confidentiality,
             W.proceeding_id,
             W.case_id,
@@ -589,29 +601,22 @@ def _partitions_select(today: date, pairs: list[tuple[int, int]] | None = None):
             W.decided_on,
             _points_sql(today).label("points"),
         )
-        .where(W.is_primary.is_(True), *where)
+        .where(*where)
         .subquery("opp_sig")
     )
     partition = (
         inner.c.right_id,
+        inner.c.jurisdiction_id,
         inner.c.channels,
         inner.c.system_id,
-        inner.c.jurisdiction_id,
         inner.c.confidentiality,
     )
     ranked = (
         select(
-            inner.c.right_id,
-            inner.c.jurisdiction_id,
-            inner.c.channels,
-            inner.c.system_id,
-            inner.c.confidentiality,
-            func.count().over(partition_by=partition).label("n"),
+            *partition,
+            func.count().over(partition_by=partition).label("wins"),
             func.row_number()
-            .over(
-                partition_by=partition,
-                order_by=(inner.c.points.desc(), inner.c.proceeding_id),
-            )
+            .over(partition_by=partition, order_by=(inner.c.points.desc(), inner.c.proceeding_id))
             .label("rn"),
             inner.c.proceeding_id,
             inner.c.case_id,
@@ -619,7 +624,7 @@ def _partitions_select(today: date, pairs: list[tuple[int, int]] | None = None):
             inner.c.level_points,
             inner.c.decided_on,
         )
-        .where(or_(inner.c.channels.is_not(None), inner.c.system_id.is_not(None)))
+        .where(or_(inner.c.channels != "", inner.c.system_id != 0))
         .subquery("opp_ranked")
     )
     return select(*(c for c in ranked.c if c.name != "rn")).where(ranked.c.rn == 1)
@@ -640,77 +645,52 @@ GROUP_COLUMNS = (
 )
 
 
-def _canonical_groups(rows: Iterable[tuple], today: date) -> dict[tuple, list]:
-    """Group rows keyed canonically (SQLite aggregates the instruments in no set order)."""
-    out: dict[tuple, list] = {}
-    for right_id, jur, chans, system_id, conf, n, pid, case_id, forum_id, level, decided in rows:
-        channels = ",".join(str(i) for i in sorted({int(i) for i in (chans or "").split(",") if i}))
-        key = (right_id, jur, channels, system_id or 0, conf)
-        have = out.get(key)
-        if have is None:
-            out[key] = [*key, n, pid, case_id, forum_id, level, decided]
-            continue
-        have[5] += n
-        if (win_points(level, decided, today), -pid) > (
-            win_points(have[9], have[10], today),
-            -have[6],
-        ):
-            have[6:] = [pid, case_id, forum_id, level, decided]
-    return out
-
-
 def _as_date(value: date | str | None) -> date | None:
     return date.fromisoformat(value[:10]) if isinstance(value, str) else value
 
 
-def build_groups(*, today: date) -> list[tuple]:
-    """Every group, computed from opportunity_wins (a full refresh stores them)."""
-    rows = db.session.execute(_partitions_select(today))
-    return [tuple(g) for g in _canonical_groups(rows, today).values()]
-
-
-def load_groups(right_ids: Iterable[int]) -> list[tuple]:
-    """The stored groups of these rights, as compute_support() takes them. Read raw (no
-    enum or date conversion: there are thousands of rows per right)."""
+def load_groups(right_ids: Iterable[int] | None = None) -> list[tuple]:
+    """The stored groups (of these rights, or all), as compute_support() takes them. Read raw
+    (no enum or date conversion: there are thousands of rows per right)."""
     G = OpportunityWinGroup
-    right_ids = sorted(set(right_ids))
-    if not right_ids:
-        return []
-    return list(
-        db.session.execute(
-            select(
-                G.right_id,
-                G.jurisdiction_id,
-                G.channels,
-                G.system_id,
-                type_coerce(G.confidentiality, String),
-                G.wins,
-                G.best_proceeding_id,
-                G.best_case_id,
-                G.best_forum_id,
-                G.best_level_points,
-                type_coerce(G.best_decided_on, String),
-            ).where(G.right_id.in_(right_ids))
-        ).tuples()
+    stmt = select(
+        G.right_id,
+        G.jurisdiction_id,
+        G.channels,
+        G.system_id,
+        type_coerce(G.confidentiality, String),
+        G.wins,
+        G.best_proceeding_id,
+        G.best_case_id,
+        G.best_forum_id,
+        G.best_level_points,
+        type_coerce(G.best_decided_on, String),
     )
+    if right_ids is not None:
+        right_ids = sorted(set(right_ids))
+        if not right_ids:
+            return []
+        stmt = stmt.where(G.right_id.in_(right_ids))
+    return list(db.session.execute(stmt).tuples())
 
 
-def rebuild_groups(pairs: set[tuple[int, int]], *, today: date) -> None:
-    """Recompute the stored groups of these (right, jurisdiction) pairs from their wins."""
+def rebuild_groups(pairs: set[tuple[int, int]] | None, *, today: date) -> None:
+    """Recompute the stored groups of these (right, jurisdiction) pairs (all when None)."""
     G = OpportunityWinGroup
+    if pairs is None:
+        db.session.execute(delete(G), execution_options=NO_SYNC)
+        db.session.execute(insert(G.__table__).from_select(GROUP_COLUMNS, _groups_select(today)))
+        return
     for chunk in _chunks(sorted(pairs), 200):
-        rows = db.session.execute(_partitions_select(today, chunk)).all()
         db.session.execute(
             delete(G).where(
                 or_(*(and_(G.right_id == r, G.jurisdiction_id == j) for r, j in chunk))
             ),
             execution_options=NO_SYNC,
         )
-        groups = _canonical_groups(rows, today)
-        if groups:
-            db.session.execute(
-                insert(G), [dict(zip(GROUP_COLUMNS, g, strict=True)) for g in groups.values()]
-            )
+        db.session.execute(
+            insert(G.__table__).from_select(GROUP_COLUMNS, _groups_select(today, chunk))
+        )
 
 
 def compute_support(
@@ -1104,7 +1084,7 @@ def refresh_all(*, today: date | None = None) -> RefreshResult:
     if db.session.get_bind().dialect.name == "postgresql":
         # The aggregations of the rebuild spill to disk at the default 4 MB.
         db.session.execute(text("SET LOCAL work_mem = '64MB'"))
-    for model in (WI, W, WP, OpportunityWinGroup):
+    for model in (WI, W, WP):
         db.session.execute(delete(model), execution_options=NO_SYNC)
     db.session.execute(insert(W).from_select(WIN_COLUMNS, win_facts_select()))
     db.session.execute(
@@ -1113,14 +1093,10 @@ def refresh_all(*, today: date | None = None) -> RefreshResult:
         )
     )
     db.session.execute(insert(WP).from_select(PENDING_COLUMNS, pending_facts_select()))
-    groups = build_groups(today=today)
-    if groups:
-        db.session.execute(
-            insert(OpportunityWinGroup), [dict(zip(GROUP_COLUMNS, g, strict=True)) for g in groups]
-        )
+    rebuild_groups(None, today=today)
     bindings = load_bindings()
     ref = _load_ref()
-    support = compute_support(bindings, groups, today=today)
+    support = compute_support(bindings, load_groups(), today=today)
     facts = target_facts()
     existing = _existing()
     keys = set(support) | set(existing)
