@@ -1376,7 +1376,9 @@ def supporting_wins(
     ]
     if case_ids is not None:
         where.append(W.case_id.in_(case_ids))
-    rows = db.session.execute(
+    # Ranked in SQL (a right's supporting wins may run into thousands); the points shown
+    # are recomputed in Python, as everywhere else.
+    stmt = (
         select(
             W.proceeding_id,
             W.case_id,
@@ -1390,13 +1392,16 @@ def supporting_wins(
         )
         .join(Case, Case.id == W.case_id)
         .where(*where)
-    ).all()
-    ranked = sorted(
-        rows, key=lambda r: (-win_points(r.level_points, r.decided_on, today), r.proceeding_id)
+        .order_by(_points_sql(today).desc(), W.proceeding_id)
     )
-    chosen = ranked if limit is None else ranked[:limit]
+    chosen = db.session.execute(stmt if limit is None else stmt.limit(limit)).all()
+    total = len(chosen)
+    if limit is not None and total >= limit:
+        total = db.session.scalar(
+            select(func.count()).select_from(W).join(Case, Case.id == W.case_id).where(*where)
+        )
     if not chosen:
-        return [], len(rows)
+        return [], total
     instruments: dict[int, dict[int, str | None]] = defaultdict(dict)
     for chunk in _chunks([r.proceeding_id for r in chosen]):
         for pid, inst_id, articles in db.session.execute(
@@ -1434,7 +1439,7 @@ def supporting_wins(
                 _basis(top, opportunity.target_jurisdiction_id, bindings, ref),
             )
         )
-    return out, len(rows)
+    return out, total
 
 
 def wins_decided_since(user: Any, opportunity: Opportunity, day: date) -> int:
