@@ -13,7 +13,15 @@ from tracker.cases.models import (
     ProceedingTreatment,
 )
 from tracker.documents.models import Document
-from tracker.patterns.models import Notification, Opportunity, Watch
+from tracker.patterns.models import (
+    Notification,
+    Opportunity,
+    OpportunityPending,
+    OpportunityWin,
+    OpportunityWinGroup,
+    OpportunityWinInstrument,
+    Watch,
+)
 from tracker.pleadings.models import ModelPleading, PleadingUse
 from tracker.taxonomy.models import (
     Forum,
@@ -40,6 +48,10 @@ __all__ = [
     "ModelPleading",
     "Notification",
     "Opportunity",
+    "OpportunityPending",
+    "OpportunityWin",
+    "OpportunityWinGroup",
+    "OpportunityWinInstrument",
     "Organisation",
     "Party",
     "PleadingUse",

@@ -154,20 +154,24 @@ def test_watch_buttons_and_notification_page(world, client, login):
 
 
 def test_commit_hook_keeps_opportunities_current(world, factory):
-    """A new win saved by any writer creates its opportunities at commit, no call needed."""
+    """A new win saved by any writer updates the opportunities at commit, no call needed.
+
+    One row per (right, target): C7's win adds a row for FR and becomes the best source of the
+    existing (liberty, ES) row (it was one row per win before).
+    """
     before = db.session.scalar(select(func.count(Opportunity.id)))
     c7 = world.c["C7"]
     c7.provisions = [world.p["ECHR:5"]]
     world.proc["P7"].outcome = Outcome.WIN
     db.session.commit()
-    # C7 (DE) won on liberty under the ECHR: FR and ES become targets.
+    # C7 (DE) won on liberty under the ECHR: FR and ES are targets, C7 their best source.
     targets = set(
         db.session.scalars(
             select(Opportunity.target_jurisdiction_id).where(Opportunity.source_case_id == c7.id)
         )
     )
     assert targets == {world.j["FR"].id, world.j["ES"].id}
-    assert db.session.scalar(select(func.count(Opportunity.id))) == before + 2
+    assert db.session.scalar(select(func.count(Opportunity.id))) == before + 1
 
 
 def test_refresh_cli_and_digest(world, runner, app, caplog):

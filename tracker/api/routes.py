@@ -483,7 +483,13 @@ def patterns_matrix():
 def opportunities_index():
     try:
         from tracker.patterns.models import Opportunity
-        from tracker.patterns.opportunities import basis_text, visible_opportunities
+        from tracker.patterns.opportunities import (
+            basis_text,
+            best_visible_win,
+            load_page,
+            source_codes,
+            visible_opportunities,
+        )
     except ImportError as exc:  # pragma: no cover - the patterns area has not landed
         raise ApiError(501, _("Opportunities are not available in this installation.")) from exc
     filters = _filters()
@@ -493,24 +499,35 @@ def opportunities_index():
         current_user,
         right_ids=filters._ids.get("right", ()),
         target_ids=filters._ids.get("jurisdiction", ()),
+        columns=(Opportunity.id,),
     )
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.offset((page - 1) * per_page).limit(per_page + 1)).all()
+    ids = db.session.scalars(stmt.offset((page - 1) * per_page).limit(per_page + 1)).all()
+    rows = load_page(list(ids))
     rights = dict(db.session.execute(select(Right.id, Right.code)).tuples().all())
     jurs = dict(db.session.execute(select(Jurisdiction.id, Jurisdiction.code)).tuples().all())
-    data = [
-        {
-            "id": o.id,
-            "right": rights.get(o.right_id, ""),
-            "target_jurisdiction": jurs.get(o.target_jurisdiction_id, ""),
-            "basis": basis_text(o),
-            "score": float(o.score or 0),
-            "status": o.status.value,
-            "source_case_id": o.source_case_id,
-        }
-        for o in rows[:per_page]
-        if isinstance(o, Opportunity)
-    ]
+    data = []
+    for o in rows[:per_page]:
+        if not isinstance(o, Opportunity):
+            continue
+        basis, source = basis_text(o), o.source_case_id
+        if not o.open_wins:  # only organisation/restricted wins: the best this user may see
+            best = best_visible_win(current_user, o)
+            basis, source = (basis_text(best.basis), best.case_id) if best else ("", None)
+        data.append(
+            {
+                "id": o.id,
+                "right": rights.get(o.right_id, ""),
+                "target_jurisdiction": jurs.get(o.target_jurisdiction_id, ""),
+                "basis": basis,
+                "score": float(o.score or 0),
+                "status": o.status.value,
+                "source_case_id": source,
+                "source_jurisdictions": source_codes(o),
+                "wins": o.open_wins,
+                "detail_url": url_for("patterns.opportunity", opportunity_id=o.id, _external=True),
+            }
+        )
     more = len(rows) > per_page
     return jsonify(data=data, next=_next_url(page=page + 1) if more else None, total=total or 0)
 

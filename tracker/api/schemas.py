@@ -203,13 +203,21 @@ class Matrix(BaseModel):
 
 
 class OpportunityOut(BaseModel):
+    """One (right, target state). Numbers count public and network wins and cases only; the
+    basis and source_case_id are of the best win you may see."""
+
     id: int
     right: str
     target_jurisdiction: str
     basis: str
     score: float
     status: str
-    source_case_id: int
+    source_case_id: int | None
+    source_jurisdictions: list[str] = Field(
+        description="Jurisdictions of the best public and network supporting wins, best first"
+    )
+    wins: int = Field(description="Public and network supporting wins")
+    detail_url: str
 
 
 class OpportunityList(BaseModel):

@@ -16,20 +16,45 @@ opportunities = click.Group("opportunities", help="Knock-on opportunities.")
 )
 @with_appcontext
 def opportunities_refresh(case_ids):
-    """Recompute opportunities from every win (or the given cases). Safe to run any time:
-    dismissed, assigned and converted opportunities keep their status."""
+    """Recompute opportunities from every win (or the given cases' facts). Safe to run any
+    time, and worth running nightly (recency points and organisations present change with
+    time and admin edits): dismissed, assigned and converted opportunities keep their status."""
+    import time
+
     from tracker.patterns.services import refresh_opportunities
 
+    started = time.perf_counter()
     db.session.info["patterns_refreshing"] = True  # the commit hook has nothing to add
     try:
         counts = refresh_opportunities(list(case_ids) or None)
         db.session.commit()
     finally:
         db.session.info.pop("patterns_refreshing", None)
+    if not case_ids:
+        _analyse_derived_tables()
     click.echo(
         f"Opportunities: {counts['created']} created, {counts['updated']} updated, "
-        f"{counts['removed']} removed."
+        f"{counts['removed']} removed ({time.perf_counter() - started:.1f} s)."
     )
+
+
+DERIVED_TABLES = (
+    "opportunities",
+    "opportunity_wins",
+    "opportunity_win_instruments",
+    "opportunity_win_groups",
+    "opportunity_pending",
+)
+
+
+def _analyse_derived_tables() -> None:
+    """After a full rebuild: fresh planner statistics, and on PostgreSQL a vacuum so that the
+    index-only scans of the incremental refresh need no heap fetches (a save that changes a
+    win took 350 ms instead of 150 ms until autovacuum came by)."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        verb = "VACUUM (ANALYZE)" if conn.dialect.name == "postgresql" else "ANALYZE"
+        for table in DERIVED_TABLES:
+            conn.exec_driver_sql(f"{verb} {table}")
 
 
 alerts = click.Group("alerts", help="Alerts on watched rights, jurisdictions, forums, cases.")

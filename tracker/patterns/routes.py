@@ -30,7 +30,7 @@ from tracker.patterns.forms import (
 )
 from tracker.patterns.models import Notification, Opportunity, OpportunityStatus, WatchKind
 from tracker.security import safe_next
-from tracker.taxonomy.models import Forum, Instrument, Jurisdiction, JurisdictionKind, Right
+from tracker.taxonomy.models import Forum, Jurisdiction, JurisdictionKind, Right
 
 PER_PAGE = 20
 
@@ -95,7 +95,7 @@ STATUS_CHOICES = ("active", "open", "assigned", "dismissed", "converted", "all")
 
 def _opportunity_filters() -> tuple[dict[str, Any], dict[str, str]]:
     errors: dict[str, str] = {}
-    out: dict[str, Any] = {"right_ids": (), "target_ids": (), "instrument_ids": ()}
+    out: dict[str, Any] = {"right_ids": (), "target_ids": (), "organisation_ids": ()}
 
     def resolve(param, model, column, key):
         code = (request.args.get(param) or "").strip()
@@ -110,13 +110,20 @@ def _opportunity_filters() -> tuple[dict[str, Any], dict[str, str]]:
 
     resolve("right", Right, Right.code, "right_ids")
     resolve("target", Jurisdiction, Jurisdiction.code, "target_ids")
-    resolve("instrument", Instrument, Instrument.code, "instrument_ids")
+    organisation = (request.args.get("organisation") or "").strip()
+    if organisation:
+        if not organisation.isdigit() or len(organisation) > 9:
+            errors["organisation"] = _("Organisations are given by number.")
+        elif db.session.get(Organisation, int(organisation)) is None:
+            errors["organisation"] = _("Unknown organisation: %(id)s", id=organisation)
+        else:
+            out["organisation_ids"] = (int(organisation),)
     status = request.args.get("status") or "active"
     if status not in STATUS_CHOICES:
         errors["status"] = _("Unknown value: %(values)s", values=status)
         status = "active"
     if status == "active":
-        out["statuses"] = (OpportunityStatus.OPEN, OpportunityStatus.ASSIGNED)
+        out["statuses"] = opp.ACTIVE
     elif status == "all":
         out["statuses"] = ()
     else:
@@ -132,38 +139,66 @@ def opportunities():
         current_user,
         right_ids=params["right_ids"],
         target_ids=params["target_ids"],
-        instrument_ids=params["instrument_ids"],
+        organisation_ids=params["organisation_ids"],
         statuses=params["statuses"],
+        columns=(Opportunity.id,),
     )
     page = request.args.get("page", 1, type=int) or 1
     pagination = db.paginate(stmt, page=max(page, 1), per_page=PER_PAGE, error_out=False)
-    items = pagination.items
+    items = opp.load_page(list(pagination.items))
     pending = opp.pending_cases_for(
-        current_user, {(o.target_jurisdiction_id, o.right_id) for o in items}
+        current_user, {(o.target_jurisdiction_id, o.right_id) for o in items}, limit=3
     )
     organisations = opp.organisations_in({o.target_jurisdiction_id for o in items})
+    # Words for each row: its best public/network win; for a row that has none, the best
+    # win this user may see (rule 2 of tracker/patterns/opportunities.py).
+    best_titles = dict(
+        db.session.execute(
+            select(Case.id, Case.title).where(
+                Case.id.in_({o.source_case_id for o in items if o.source_case_id})
+            )
+        ).all()
+    )
+    private_best = {o.id: opp.best_visible_win(current_user, o) for o in items if not o.open_wins}
+    codes = {c for o in items for c in opp.source_codes(o)}
+    names = (
+        dict(
+            db.session.execute(
+                select(Jurisdiction.code, Jurisdiction.name).where(Jurisdiction.code.in_(codes))
+            ).all()
+        )
+        if codes
+        else {}
+    )
     return render_template(
         "patterns/opportunities.html",
         pagination=pagination,
         items=items,
         pending=pending,
         organisations=organisations,
+        best_titles=best_titles,
+        private_best=private_best,
+        source_places={o.id: [names.get(c, c) for c in opp.source_codes(o)] for o in items},
         basis_text=opp.basis_text,
         errors=errors,
         params=params,
         args={k: v for k, v in request.args.items() if k != "page"},
         rights=db.session.scalars(select(Right).order_by(Right.position, Right.name)).all(),
         targets=finder.states(),
-        instruments=db.session.scalars(select(Instrument).order_by(Instrument.code)).all(),
+        organisation_choices=db.session.execute(
+            select(Organisation.id, Organisation.name)
+            .where(Organisation.is_active.is_(True))
+            .order_by(Organisation.name)
+        ).all(),
         statuses=STATUS_CHOICES,
     ), (400 if errors else 200)
 
 
 def _visible_opportunity_or_404(opportunity_id: int) -> Opportunity:
     row = db.session.scalar(
-        select(Opportunity)
-        .join(Case, Case.id == Opportunity.source_case_id)
-        .where(Opportunity.id == opportunity_id, case_filter(current_user))
+        select(Opportunity).where(
+            Opportunity.id == opportunity_id, opp.visible_clause(current_user)
+        )
     )
     if row is None:
         abort(404)
@@ -188,13 +223,33 @@ def _assign_form(row: Opportunity, formdata=None) -> AssignOpportunityForm:
     return form
 
 
+WINS_SHOWN = 50
+
+
 def _render_opportunity(row: Opportunity, status: int = 200, **forms):
-    pending = opp.pending_cases_for(current_user, {(row.target_jurisdiction_id, row.right_id)})
+    wins, total = opp.supporting_wins(current_user, row, limit=WINS_SHOWN)
+    since = None
+    if row.status is OpportunityStatus.DISMISSED and row.dismissed_at is not None:
+        since = opp.wins_decided_since(current_user, row, row.dismissed_at.date())
+    pair = (row.target_jurisdiction_id, row.right_id)
+    names = dict(
+        db.session.execute(
+            select(Jurisdiction.id, Jurisdiction.name).where(
+                Jurisdiction.id.in_({w.jurisdiction_id for w in wins})
+            )
+        ).all()
+    )
     return render_template(
         "patterns/opportunity.html",
         row=row,
-        basis=opp.basis_text(row),
-        pending=pending.get((row.target_jurisdiction_id, row.right_id), []),
+        wins=wins,
+        wins_total=total,
+        wins_shown=WINS_SHOWN,
+        new_since_dismissal=since,
+        jurisdiction_names=names,
+        basis_text=opp.basis_text,
+        pending=opp.pending_cases_for(current_user, {pair}, limit=20).get(pair, []),
+        pending_total=opp.pending_count(current_user, *pair),
         organisations=opp.organisations_in({row.target_jurisdiction_id}).get(
             row.target_jurisdiction_id, []
         ),

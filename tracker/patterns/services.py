@@ -9,7 +9,9 @@ Keeping opportunities current (chosen so the list page never computes anything):
   so a failure there is logged and never loses the user's edit. So every writer (case forms,
   CSV import, the API) keeps opportunities in step without calling anything.
 * Bulk writers (the demo generator, large imports) may set
-  `db.session.info["defer_opportunities"] = True` and run `tracker opportunities refresh` after.
+  `db.session.info["defer_opportunities"] = True` and run `tracker opportunities refresh` after
+  (a full, set-based rebuild: seconds at 100,000 cases). How the refresh works, and who may
+  see which opportunity: tracker/patterns/opportunities.py.
 * `opportunities_changed(case_id)` does the same refresh explicitly, for callers that want it
   now (e.g. to show the new opportunities in the same request).
 * `notify_case_event(case, kind, message)`: for the cases area to call after a decision or a
@@ -19,17 +21,18 @@ Keeping opportunities current (chosen so the list page never computes anything):
 
 from __future__ import annotations
 
-import json
 import logging
 import smtplib
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, select, tuple_
 from sqlalchemy.orm import Session
 
 from tracker.access import can, can_see_case, case_filter
@@ -61,8 +64,6 @@ from tracker.types import Confidentiality, utcnow
 
 log = logging.getLogger(__name__)
 
-KEEP = (OpportunityStatus.ASSIGNED, OpportunityStatus.CONVERTED, OpportunityStatus.DISMISSED)
-
 
 class OpportunityError(ValueError):
     """A domain error on an opportunity action; .field names the form field."""
@@ -73,109 +74,26 @@ class OpportunityError(ValueError):
 
 
 # --- refresh ---------------------------------------------------------------------------------
-def refresh_opportunities(case_ids: Iterable[int] | None = None) -> dict[str, int]:
-    """Bring the opportunity table in line with the wins of these cases (all when None).
+def refresh_opportunities(
+    case_ids: Iterable[int] | None = None, *, today: date | None = None
+) -> dict[str, int]:
+    """Bring the opportunities in line with the wins of these cases (all when None).
 
-    New candidates are created open (and notified to watchers); existing ones get their basis
-    and score updated, whatever their status; open ones whose source no longer qualifies are
-    deleted, while assigned, converted and dismissed ones stay (a dismissed opportunity never
-    comes back as open). Scores of opportunities targeting the affected jurisdictions are
-    recomputed, since a new win or pending case there changes their rank. Flushes.
+    With case ids (the before-commit hook, `tracker opportunities refresh --case`): rebuild
+    those cases' facts (ids of deleted cases drop theirs) and, when they changed, recompute
+    only the (right, target) pairs they touch. Without: a set-based rebuild of everything.
+    New opportunities are created open and notified to watchers who may see them; derived
+    figures are updated whatever the status; an open row left without a supporting win is
+    deleted, while assigned, converted and dismissed rows stay (a dismissed opportunity never
+    comes back as open). Flushes.
     """
-    ids = None if case_ids is None else sorted(set(case_ids))
-    candidates = opp.compute_candidates(ids)
-    existing_stmt = select(Opportunity)
-    if ids is not None:
-        if not ids:
-            return {"created": 0, "updated": 0, "removed": 0}
-        existing_stmt = existing_stmt.where(Opportunity.source_case_id.in_(ids))
-    existing = {
-        (o.source_proceeding_id, o.right_id, o.target_jurisdiction_id): o
-        for o in db.session.scalars(existing_stmt)
-    }
-    affected_targets = {c.target_id for c in candidates} | {
-        o.target_jurisdiction_id for o in existing.values()
-    }
-    if ids is not None:
-        # A changed case may add a win or a pending case where others' opportunities point:
-        # rescore those (only where opportunities exist, to keep routine saves cheap).
-        own = set(db.session.scalars(select(Case.jurisdiction_id).where(Case.id.in_(ids))))
-        if own:
-            affected_targets |= set(
-                db.session.scalars(
-                    select(Opportunity.target_jurisdiction_id)
-                    .where(Opportunity.target_jurisdiction_id.in_(own))
-                    .distinct()
-                )
-            )
-    if not candidates and not existing and not affected_targets:
-        return {"created": 0, "updated": 0, "removed": 0}
-    facts = opp.target_facts(affected_targets)
-    created, updated, removed = [], 0, 0
-    wanted = set()
-    for c in candidates:
-        key = (c.proceeding_id, c.right_id, c.target_id)
-        wanted.add(key)
-        basis = json.dumps(c.basis, sort_keys=True)
-        points = opp.score(
-            right_id=c.right_id,
-            target_id=c.target_id,
-            level=c.level,
-            decided=c.decided,
-            facts=facts,
-        )
-        row = existing.get(key)
-        if row is None:
-            row = Opportunity(
-                source_case_id=c.case_id,
-                source_proceeding_id=c.proceeding_id,
-                right_id=c.right_id,
-                target_jurisdiction_id=c.target_id,
-                instrument_id=c.instrument_id,
-                basis=basis,
-                score=points,
-                status=OpportunityStatus.OPEN,
-            )
-            db.session.add(row)
-            created.append(row)
-        elif (row.basis, row.score, row.instrument_id) != (basis, points, c.instrument_id):
-            row.basis, row.score, row.instrument_id = basis, points, c.instrument_id
-            updated += 1
-    for key, row in existing.items():
-        if key not in wanted and row.status not in KEEP:
-            db.session.delete(row)
-            removed += 1
+    if case_ids is None:
+        result = opp.refresh_all(today=today)
+    else:
+        result = opp.refresh_cases(case_ids, today=today)
+    _notify_new(result)
     db.session.flush()
-    # Rescore the other opportunities that target the affected jurisdictions.
-    if affected_targets:
-        others = db.session.scalars(
-            select(Opportunity).where(
-                Opportunity.target_jurisdiction_id.in_(affected_targets),
-                Opportunity.status.in_((OpportunityStatus.OPEN, OpportunityStatus.ASSIGNED)),
-            )
-        ).all()
-        for row in others:
-            if (row.source_proceeding_id, row.right_id, row.target_jurisdiction_id) in wanted:
-                continue
-            proceeding = row.source_proceeding
-            forum = db.session.get(Forum, proceeding.forum_id) if proceeding else None
-            if forum is None:
-                continue
-            points = opp.score(
-                right_id=row.right_id,
-                target_id=row.target_jurisdiction_id,
-                level=forum.level,
-                decided=proceeding.decided_on or proceeding.filed_on,
-                facts=facts,
-            )
-            if points != row.score:
-                row.score = points
-                updated += 1
-    db.session.flush()
-    for row in created:
-        _notify_opportunity(row)
-    db.session.flush()
-    return {"created": len(created), "updated": updated, "removed": removed}
+    return result.counts()
 
 
 def opportunities_changed(case_id: int) -> dict[str, int]:
@@ -329,36 +247,45 @@ def reopen_opportunity(*, user: Any, opportunity: Opportunity) -> Opportunity:
 
 
 def convert_opportunity(*, user: Any, opportunity: Opportunity) -> Case:
-    """Open a draft case from the opportunity, linked to the source as "replicates".
+    """Open a draft case from the opportunity, linked as "replicates" to its best source.
 
-    The draft: status planned, confidentiality organisation, jurisdiction T, right R, lead =
-    the assigned organisation or the coordinator's, and the coordinator on its team. A
-    restricted source's title is not copied (the draft's organisation may not see it).
+    The best source is the best supporting win the coordinator may see (the top of the
+    detail page's list). The draft: status planned, confidentiality organisation,
+    jurisdiction T, right R, lead = the assigned organisation or the coordinator's, and the
+    coordinator on its team. The title and basis of a source that is not public or network
+    are not copied (the draft's organisation may not see it).
     """
     _check_manage(user, opportunity)
     if opportunity.status is OpportunityStatus.CONVERTED and opportunity.created_case_id:
         raise OpportunityError(_("This opportunity has already been turned into a case."))
-    source = db.session.get(Case, opportunity.source_case_id)
+    best = opp.best_visible_win(user, opportunity)
+    source = db.session.get(Case, best.case_id) if best is not None else None
     if source is None or not can_see_case(user, source):
         raise PermissionError("source case")
     target = db.session.get(Jurisdiction, opportunity.target_jurisdiction_id)
     right = db.session.get(Right, opportunity.right_id)
-    source_label = (
-        source.title
-        if source.confidentiality is not Confidentiality.RESTRICTED
-        else _("case #%(id)s", id=source.id)
-    )
+    shareable = source.confidentiality in opp.OPEN_LEVELS
+    source_label = source.title if shareable else _("case #%(id)s", id=source.id)
     title = _(
         "Replication of %(source)s: %(right)s in %(target)s",
         source=source_label,
         right=right.name,
         target=target.name,
     )[:300]
+    summary = (
+        opp.basis_text(best.basis)
+        if shareable
+        else _(
+            "Opened from a knock-on opportunity: %(right)s in %(target)s.",
+            right=right.name,
+            target=target.name,
+        )
+    )
     lead_id = opportunity.assigned_organisation_id or user.organisation_id
     case = Case(
         title=title,
         case_type=CaseType.OTHER,
-        summary=opp.basis_text(opportunity),
+        summary=summary,
         jurisdiction_id=target.id,
         lead_organisation_id=lead_id,
         confidentiality=Confidentiality.ORGANISATION,
@@ -519,39 +446,116 @@ def notify_case_event(case: Case, kind: str, message: str, url: str | None = Non
     return len(users)
 
 
-def _notify_opportunity(row: Opportunity) -> int:
-    source = db.session.get(Case, row.source_case_id)
-    proceeding = db.session.get(Proceeding, row.source_proceeding_id)
+@dataclass
+class NewOpportunity:
+    """A row the refresh just created, with the supporting wins that brought it (case,
+    jurisdiction, forum): the ones of the changed cases, and its best public/network win."""
+
+    opportunity: Opportunity
+    sources: list[tuple[int, int, int]]
+
+
+def _notify_new(result: opp.RefreshResult) -> int:
+    """Notify watchers of the rows the refresh created (one query when nobody watches)."""
+    if not result.created:
+        return 0
+    watched: dict[WatchKind, set[int]] = defaultdict(set)
+    for kind, target in db.session.execute(select(Watch.kind, Watch.target_id).distinct()):
+        watched[kind].add(target)
+    if not watched:
+        return 0
+    rows: list[Opportunity] = []
+    ids = list(result.created.values())
+    for start in range(0, len(ids), 900):
+        rows += db.session.scalars(
+            select(Opportunity).where(Opportunity.id.in_(ids[start : start + 900]))
+        ).all()
+    best: dict[tuple[int, int], tuple[int, int, int]] = {}
+    keys = [
+        (r.right_id, r.source_proceeding_id) for r in rows if r.source_proceeding_id is not None
+    ]
+    for start in range(0, len(keys), 400):
+        for rid, pid, case_id, jur_id, forum_id in db.session.execute(
+            select(
+                opp.W.right_id,
+                opp.W.proceeding_id,
+                opp.W.case_id,
+                opp.W.jurisdiction_id,
+                opp.W.forum_id,
+            ).where(tuple_(opp.W.right_id, opp.W.proceeding_id).in_(keys[start : start + 400]))
+        ):
+            best[(rid, pid)] = (case_id, jur_id, forum_id)
+    sent = 0
+    for row in rows:
+        sources = list(result.sources.get((row.right_id, row.target_jurisdiction_id), ()))
+        if (row.right_id, row.source_proceeding_id) in best:
+            sources.append(best[(row.right_id, row.source_proceeding_id)])
+        candidates = (
+            row.right_id in watched[WatchKind.RIGHT]
+            or row.target_jurisdiction_id in watched[WatchKind.JURISDICTION]
+            or any(
+                c in watched[WatchKind.CASE]
+                or j in watched[WatchKind.JURISDICTION]
+                or f in watched[WatchKind.FORUM]
+                for c, j, f in sources
+            )
+        )
+        if candidates:
+            sent += _notify_opportunity(NewOpportunity(row, sources))
+    return sent
+
+
+def _notify_opportunity(new: NewOpportunity) -> int:
+    """Notify the watchers of its right, target, and sources' cases, jurisdictions and forums
+    who may see the opportunity (tracker.patterns.opportunities, rule 4)."""
+    row = new.opportunity
     pairs = [
         (WatchKind.RIGHT, row.right_id),
         (WatchKind.JURISDICTION, row.target_jurisdiction_id),
-        (WatchKind.JURISDICTION, source.jurisdiction_id),
-        (WatchKind.CASE, source.id),
     ]
-    if proceeding is not None:
-        pairs.append((WatchKind.FORUM, proceeding.forum_id))
-    users = _who_can_see(_watchers(pairs), source.id)
-    if not users:
+    for case_id, jur_id, forum_id in new.sources:
+        pairs += [
+            (WatchKind.CASE, case_id),
+            (WatchKind.JURISDICTION, jur_id),
+            (WatchKind.FORUM, forum_id),
+        ]
+    user_ids = _watchers(pairs)
+    if not user_ids:
         return 0
     right = db.session.get(Right, row.right_id)
     target = db.session.get(Jurisdiction, row.target_jurisdiction_id)
+    # Words from public and network wins only; a row without one says no more than its name.
+    basis = opp.basis_text(row) if row.open_wins else ""
     message = _(
         "New knock-on opportunity: %(right)s in %(target)s. %(basis)s",
         right=right.name,
         target=target.name,
-        basis=opp.basis_text(row),
-    )
-    for user in users:
+        basis=basis,
+    ).strip()
+    sent = 0
+    for user in db.session.scalars(
+        select(User).where(User.id.in_(user_ids), User.disabled_at.is_(None))
+    ):
+        visible = db.session.scalar(
+            select(Opportunity.id).where(Opportunity.id == row.id, opp.visible_clause(user))
+        )
+        if visible is None:
+            continue
+        case_id = row.source_case_id if row.open_wins else None
+        if case_id is None:
+            shown = opp.best_visible_win(user, row)
+            case_id = shown.case_id if shown else None
         db.session.add(
             Notification(
                 user_id=user.id,
                 kind="opportunity",
                 message=message,
-                case_id=source.id,
-                url=f"/patterns/opportunities?target={target.code}&right={right.code}",
+                case_id=case_id,
+                url=f"/patterns/opportunities/{row.id}",
             )
         )
-    return len(users)
+        sent += 1
+    return sent
 
 
 def mark_read(*, user: Any, notification_ids: Iterable[int] | None = None) -> int:

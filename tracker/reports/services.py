@@ -262,23 +262,19 @@ def layout_chart(points: list[SeriesPoint], width: int = 640, height: int = 240)
 
 
 def _opportunities(report: Report, user, audience: Confidentiality, case_ids) -> None:
+    """Open or assigned opportunities supported by a win in the selection, best first, each
+    with the basis of the best such win (so the words come from what the audience may see)."""
     try:
-        from tracker.patterns.models import Opportunity
-        from tracker.patterns.opportunities import visible_opportunities
+        from tracker.patterns.opportunities import basis_text, from_cases
     except ImportError:  # the patterns area has not landed
         report.opportunities_available = False
         return
-    stmt = (
-        visible_opportunities(user)
-        .where(Opportunity.source_case_id.in_(case_ids), case_filter(user, audience))
-        .limit(LIST_LIMIT)
-    )
-    opportunities = db.session.scalars(stmt).all()
-    if not opportunities:
+    rows = from_cases(user, audience, case_ids, limit=LIST_LIMIT)
+    if not rows:
         return
     rights = dict(
         db.session.execute(
-            select(Right.id, Right.name).where(Right.id.in_({o.right_id for o in opportunities}))
+            select(Right.id, Right.name).where(Right.id.in_({o.right_id for o, _w in rows}))
         )
         .tuples()
         .all()
@@ -286,23 +282,18 @@ def _opportunities(report: Report, user, audience: Confidentiality, case_ids) ->
     targets = dict(
         db.session.execute(
             select(Jurisdiction.id, Jurisdiction.name).where(
-                Jurisdiction.id.in_({o.target_jurisdiction_id for o in opportunities})
+                Jurisdiction.id.in_({o.target_jurisdiction_id for o, _w in rows})
             )
         )
         .tuples()
         .all()
     )
-    try:
-        from tracker.patterns.opportunities import basis_text
-    except ImportError:  # pragma: no cover
-        basis_text = None
-    for o in opportunities:
-        target = targets.get(o.target_jurisdiction_id, "")
+    for o, best in rows:
         report.opportunities.append(
             {
                 "right": rights.get(o.right_id, ""),
-                "target": target,
-                "basis": basis_text(o, target) if basis_text else "",
-                "source_case_id": o.source_case_id,
+                "target": targets.get(o.target_jurisdiction_id, ""),
+                "basis": basis_text(best.basis) if best else "",
+                "source_case_id": best.case_id if best else None,
             }
         )
