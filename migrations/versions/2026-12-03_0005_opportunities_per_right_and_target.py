@@ -1,7 +1,7 @@
 """opportunities: one row per (right, target state), and the derived facts behind them
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0010
 Create Date: 2026-12-03 17:28:03
 
 The old table held one row per (winning proceeding, right, target): ~13 million rows at
@@ -25,7 +25,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0005"
-down_revision = "0002"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
