@@ -41,9 +41,6 @@ DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test_bench"
 SEED = 1
 IMPORT_ROWS = 10_000
 IMPORT_PREFIX = "BENCH-IMP-"
-# Opportunities are computed from this many winning cases (the patterns area's refresh is
-# too slow to run over every win of a large data set; see the result's notes).
-OPPORTUNITY_SOURCES = 200
 QUERY = {"q": "detention", "jurisdiction": "GR", "status": "pending"}
 MISSING = "n/a (endpoint missing)"
 
@@ -156,9 +153,8 @@ def quiet_opportunity_notifications():
 def build(url: str, size: int, seed: int, log) -> dict[str, Any]:
     """Migrate an empty database, generate `size` cases and refresh derived data."""
     from flask_migrate import upgrade
-    from sqlalchemy import select, text
+    from sqlalchemy import text
 
-    from tracker.cases.models import Case, Outcome
     from tracker.demo.generator import generate_demo
     from tracker.extensions import db
 
@@ -190,22 +186,15 @@ def build(url: str, size: int, seed: int, log) -> dict[str, Any]:
         except ImportError:
             info["opportunities"] = "patterns area missing"
         else:
-            wins = db.session.scalars(
-                select(Case.id)
-                .where(Case.outcome.in_([Outcome.WIN, Outcome.PARTIAL_WIN]))
-                .order_by(Case.id)
-                .limit(max(5, min(OPPORTUNITY_SOURCES, size // 500)))
-            ).all()
             started = time.perf_counter()
             with quiet_opportunity_notifications():
-                counts = refresh_opportunities(case_ids=wins)
+                counts = refresh_opportunities()  # the full, set-based refresh
             db.session.commit()
             info["opportunities"] = {
-                "source_cases": len(wins),
                 "counts": counts,
                 "seconds": round(time.perf_counter() - started, 1),
             }
-            log(f"  opportunities from {len(wins)} winning cases: {counts}")
+            log(f"  opportunities (full refresh): {counts}")
         with db.engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")
             conn.commit()
@@ -586,17 +575,19 @@ class Bench:
         except Exception:
             has_table = False
             conn.rollback()
-        where = f"o.status IN ('open', 'assigned') AND {visible}"
-        count_sql = self._p(
-            f"SELECT count(*) FROM opportunities o JOIN cases c ON c.id = o.source_case_id "
-            f"WHERE {where}"
-        )
-        page_sql = self._p(
-            f"SELECT o.id, o.basis, o.score, r.name, j.name, c.title FROM opportunities o "
-            f"JOIN cases c ON c.id = o.source_case_id JOIN rights r ON r.id = o.right_id "
+        # One row per (right, target) carries its ranking figures; the open rows every member
+        # sees are those with a public or network win (the app adds private-only rows the
+        # user can see, which the raw query leaves out: it is the lower bound).
+        del visible, vparams
+        where = "o.status IN ('open', 'assigned') AND o.open_wins > 0"
+        count_sql = f"SELECT count(*) FROM opportunities o WHERE {where}"
+        page_sql = (
+            f"SELECT o.id, o.sources, o.score, r.name, j.name FROM opportunities o "
+            f"JOIN rights r ON r.id = o.right_id "
             f"JOIN jurisdictions j ON j.id = o.target_jurisdiction_id WHERE {where} "
             f"ORDER BY o.score DESC, o.id LIMIT 25"
         )
+        vparams = []
         count = {}
 
         def run():
