@@ -292,7 +292,7 @@ def _audit_world(factory):
     from tracker.pleadings.models import ModelPleading
 
     author = factory.user(role=Role.LITIGATOR)
-    right = factory.right("liberty")
+    rights = {"secret": factory.right("liberty"), "open": factory.right("asylum")}
     target = factory.jurisdiction("DE")
     cases = {
         "secret": factory.case(confidentiality=Confidentiality.RESTRICTED, team=[author]),
@@ -301,6 +301,7 @@ def _audit_world(factory):
     other_open = factory.case(confidentiality=Confidentiality.NETWORK)
     records: dict[str, list] = {}
     for side, case in cases.items():
+        right = rights[side]
         proceeding = factory.proceeding(case)
         pleading_level = Confidentiality.RESTRICTED if side == "secret" else Confidentiality.NETWORK
         pleading = factory.commit(
@@ -335,13 +336,16 @@ def _audit_world(factory):
             factory.document(case),  # a network document: its case decides
             pleading,
             factory.document(None, pleading_id=pleading.id),  # a library document
+            # Derived facts as the refresh would set them: the restricted win counts in no
+            # open total, so only its team could see that row.
             factory.commit(
                 Opportunity(
                     source_case_id=case.id,
                     source_proceeding_id=proceeding.id,
                     right_id=right.id,
                     target_jurisdiction_id=target.id,
-                    basis="both bound",
+                    open_wins=0 if side == "secret" else 1,
+                    basis="{}",
                 )
             ),
         ]

@@ -30,6 +30,7 @@ from tracker.cases.models import (
 from tracker.documents.models import Document
 from tracker.extensions import db
 from tracker.patterns.models import Opportunity
+from tracker.patterns.opportunities import visible_clause as opportunity_visible
 from tracker.pleadings.models import ModelPleading
 from tracker.types import Confidentiality
 
@@ -104,9 +105,11 @@ CASE_TYPES: dict[str, tuple[Any, Callable[[Any], Select]]] = {
     "parties": (Party, _via_case(Party, (Case, Case.id == Party.case_id))),
     "events": (Event, _via_case(Event, (Case, Case.id == Event.case_id))),
     "case_links": (CaseLink, _links),
+    # One row per (right, target), shown where the user may see one of its supporting wins:
+    # the opportunities list's own rule.
     "opportunities": (
         Opportunity,
-        _via_case(Opportunity, (Case, Case.id == Opportunity.source_case_id)),
+        lambda user: select(Opportunity.id).where(opportunity_visible(user)),
     ),
     "documents": (Document, lambda user: select(Document.id).where(document_filter(user))),
     "model_pleadings": (
