@@ -91,10 +91,13 @@ def case_filter(user: Any, audience: Confidentiality | None = None) -> ColumnEle
     if open_levels:
         clauses.append(Case.confidentiality.in_(open_levels))
     if C.ORGANISATION in allowed:
+        # A team member from another organisation may see that organisation's case, but an
+        # export for *their* organisation may not carry it: the audience decides, not the user.
+        own = _is_organisation(user)
         clauses.append(
             and_(
                 Case.confidentiality == C.ORGANISATION,
-                or_(_is_organisation(user), _is_team(user)),
+                own if audience == C.ORGANISATION else or_(own, _is_team(user)),
             )
         )
     if C.RESTRICTED in allowed:

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from tests.reports.helpers import C, make_world
 from tracker.reports.columns import neutralise, unneutralise
+from tracker.types import Role
 
 
 @pytest.fixture()
@@ -49,6 +50,28 @@ def test_export_contains_only_what_the_audience_may_see(client, login, world, au
         assert "strategic_aim" not in rows[0]
     else:
         assert any(r["strategic_aim"].startswith("SECRET-AIM") for r in rows)
+
+
+def test_organisation_export_leaves_out_other_organisations_cases_seen_as_team_member(
+    client, login, factory, world
+):
+    """A member of another organisation's case team sees its organisation-level case, but an
+    export for their own organisation must not carry it; their own (personal) view still does."""
+    outsider = factory.user(Role.LITIGATOR, organisation=factory.organisation("Third Org"))
+    guest_case = factory.case(
+        organisation=world.cases[C.ORGANISATION].lead_organisation,
+        confidentiality=C.ORGANISATION,
+        title="GUEST-ORG-CASE",
+        team=[outsider],
+    )
+    login(outsider)
+    assert client.get(f"/cases/{guest_case.id}").status_code == 200
+    for fmt in ("csv", "json"):
+        text = client.get(f"/reports/export?format={fmt}&audience=organisation").get_data(
+            as_text=True
+        )
+        assert "GUEST-ORG-CASE" not in text
+        assert world.cases[C.NETWORK].title in text
 
 
 @pytest.mark.parametrize("audience", ["public", "network", "organisation"])
