@@ -65,3 +65,7 @@ def test_no_horizontal_overflow(world, factory, page, browser_login, width, path
         page.screenshot(
             path=os.path.join(SCREENSHOT_DIR, f"patterns-wide-{width}.png"), full_page=True
         )
+        for section in ("time", "map"):
+            page.locator(f"section[aria-labelledby={section}-h]").screenshot(
+                path=os.path.join(SCREENSHOT_DIR, f"patterns-wide-{section}-{width}.png")
+            )
