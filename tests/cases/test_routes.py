@@ -802,7 +802,10 @@ def test_the_case_page_shows_suggestions_similar_cases_and_the_watch_button(
 
 # --- Alerts from proceeding edits ---------------------------------------------------------------
 def _notifications(client) -> str:
-    return client.get("/patterns/notifications").get_data(as_text=True)
+    """The notification list of the page (not the list of what the user watches above it)."""
+    html = client.get("/patterns/notifications").get_data(as_text=True)
+    start = html.find('<ul class="notification-list">')
+    return html[start : html.index("</ul>", start)] if start >= 0 else ""
 
 
 def test_a_new_decision_and_a_new_win_alert_the_watchers(

@@ -908,7 +908,8 @@ def _alert_decision(proc: Proceeding, facts_before: _DecisionFacts | None) -> in
         message = _(
             "Decision changed in “%(case)s”: %(forum)s, now %(outcome)s (%(date)s).", **values
         )
-    return notify_case_event(case, kind, message)
+    # Watchers of this proceeding's forum, not of every forum the case has been before.
+    return notify_case_event(case, kind, message, forum_ids=[proc.forum_id])
 
 
 def treatment_key(kind: str, code: str) -> str:

@@ -84,6 +84,7 @@ def index():
         table=table,
         watched_rights=svc.watched_ids(current_user, WatchKind.RIGHT),
         watched_jurisdictions=svc.watched_ids(current_user, WatchKind.JURISDICTION),
+        watched_forums=svc.watched_ids(current_user, WatchKind.FORUM),
         watch_form=WatchForm(),
         view_args={k: request.args.getlist(k) for k in request.args if k != "view"},
     ), (400 if errors else 200)
@@ -382,6 +383,8 @@ def forum_finder():
         rights=db.session.scalars(select(Right).order_by(Right.position, Right.name)).all(),
         chosen_jurisdiction=code,
         chosen_right=right_code,
+        watched_forums=svc.watched_ids(current_user, WatchKind.FORUM),
+        watch_form=WatchForm(),
     ), (400 if errors else 200)
 
 
@@ -410,6 +413,8 @@ def notifications():
         "patterns/notifications.html",
         pagination=pagination,
         visible=visible,
+        watches=svc.watch_list(current_user),
+        watch_form=WatchForm(),
         form=ConfirmForm(),
         args={},
     )

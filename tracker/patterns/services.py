@@ -358,6 +358,38 @@ def unwatch(*, user: Any, kind: WatchKind, target_id: int) -> bool:
     return bool(result.rowcount)
 
 
+@dataclass
+class Watched:
+    kind: WatchKind
+    target: str  # what the watch form posts: a code, or a case id
+    label: str
+
+
+def watch_list(user: Any) -> list[Watched]:
+    """What the user watches, by kind then name; a case they can no longer see is left out."""
+    out: list[Watched] = []
+    for kind, (model, code_col, name_col) in {
+        WatchKind.RIGHT: (Right, Right.code, Right.name),
+        WatchKind.JURISDICTION: (Jurisdiction, Jurisdiction.code, Jurisdiction.name),
+        WatchKind.FORUM: (Forum, Forum.code, Forum.name),
+    }.items():
+        rows = db.session.execute(
+            select(code_col, name_col)
+            .join(Watch, Watch.target_id == model.id)
+            .where(Watch.user_id == user.id, Watch.kind == kind)
+            .order_by(name_col)
+        ).all()
+        out += [Watched(kind, code, name) for code, name in rows]
+    cases = db.session.execute(
+        select(Case.id, Case.title)
+        .join(Watch, Watch.target_id == Case.id)
+        .where(Watch.user_id == user.id, Watch.kind == WatchKind.CASE, case_filter(user))
+        .order_by(Case.title)
+    ).all()
+    out += [Watched(WatchKind.CASE, str(cid), title) for cid, title in cases]
+    return out
+
+
 def watched_ids(user: Any, kind: WatchKind) -> set[int]:
     if not getattr(user, "is_authenticated", False):
         return set()
@@ -415,22 +447,30 @@ def _case_right_ids(case_id: int) -> set[int]:
     return ids | parents
 
 
-def notify_case_event(case: Case, kind: str, message: str, url: str | None = None) -> int:
+def notify_case_event(
+    case: Case,
+    kind: str,
+    message: str,
+    url: str | None = None,
+    *,
+    forum_ids: Iterable[int] | None = None,
+) -> int:
     """Notify the users watching this case, its rights, jurisdiction or forums, who may see it.
 
-    kind: a short code ("decision", "win", ...). Returns the number of notifications. Flushes.
+    kind: a short code ("decision", "win", ...). forum_ids: the forums the event involves (a
+    decision: its proceeding's forum); by default every forum the case has a proceeding in.
+    Returns the number of notifications. Flushes.
     """
     pairs: list[tuple[WatchKind, int]] = [
         (WatchKind.CASE, case.id),
         (WatchKind.JURISDICTION, case.jurisdiction_id),
     ]
     pairs += [(WatchKind.RIGHT, r) for r in _case_right_ids(case.id)]
-    pairs += [
-        (WatchKind.FORUM, f)
-        for f in db.session.scalars(
+    if forum_ids is None:
+        forum_ids = db.session.scalars(
             select(Proceeding.forum_id).where(Proceeding.case_id == case.id)
         )
-    ]
+    pairs += [(WatchKind.FORUM, f) for f in forum_ids]
     users = _who_can_see(_watchers(pairs), case.id)
     for user in users:
         db.session.add(
