@@ -106,8 +106,9 @@ def test_map_labels_never_overlap_and_the_biggest_are_labelled():
     # Labels stay on the map.
     x, y, w, h = view.box
     assert all(x <= b[0] and b[1] <= x + w and y <= b[2] and b[3] <= y + h for b in placed.values())
-    # The largest ones always get theirs; crowding drops only smaller ones.
-    assert {"FR", "DE", "BE"} <= set(placed)
+    # The largest ones always get theirs (crowding drops only smaller ones), even where
+    # every spot around them touches another circle.
+    assert {"FR", "DE", "BE", "NL", "LU"} <= set(placed)
     assert len(placed) >= 8
     # Without the placement, every label sat above its circle: several collided.
     naive = []
@@ -134,3 +135,21 @@ def test_map_label_cap():
     assert min(m.point.cases for m in labelled) > max(
         m.point.cases for m in view.marks if m.label_x is None
     )
+
+
+def test_the_biggest_crowded_marks_are_labelled_before_small_isolated_ones():
+    """The 100k data set's map: a dense Europe with the biggest counts, and dozens of small
+    isolated states elsewhere. The cap must not be spent on the small ones first."""
+    crowded = [
+        _map_point(code, lat, lon, cases=10000 - 300 * k)
+        for k, (code, (lat, lon)) in enumerate(EUROPE.items())
+    ]
+    isolated = [
+        _map_point(f"Z{i:02d}", -50 + 9 * (i // 12), -170 + 28 * (i % 12), cases=50 + i)
+        for i in range(60)
+    ]
+    view = charts.map_view(crowded + isolated)
+    labelled = {m.point.code for m in view.marks if m.label_x is not None}
+    assert {"FR", "DE", "BE", "NL", "LU"} <= labelled
+    boxes = [charts.label_box(m, view.label_size) for m in view.marks if m.label_x is not None]
+    assert not [(a, b) for a, b in combinations(boxes, 2) if _overlap(a, b)]

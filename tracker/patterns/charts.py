@@ -201,40 +201,43 @@ def _hits_circle(b: Box, m: MapMark) -> bool:
 
 
 def place_labels(marks: list[MapMark], box: tuple[float, ...], size: float) -> None:
-    """Label the biggest marks first, each above, below, right or left of its circle, at the
-    first spot that overlaps no label already placed and no other circle (failing that, no
-    label); at most MAX_LABELS labels. A mark left unlabelled is still a link with its name
-    for screen readers, and its row in the table."""
+    """Label the biggest marks first (at most MAX_LABELS), each above, below, right or left
+    of its circle: the first spot clear of other labels and circles, else the first clear of
+    other labels only (labels have a halo and let clicks through), else no label. A mark left
+    unlabelled is still a link named for screen readers, and a row of the table."""
     left, top, width, height = box
     inside = (left, left + width, top, top + height)
     placed: list[Box] = []
-    for strict in (True, False):
-        for m in marks:
-            if len(placed) >= MAX_LABELS:
-                return
-            if m.label_x is not None:
-                continue
-            gap = 0.3 * size
-            spots = (
-                (m.x, m.y - m.r - gap, "middle"),
-                (m.x, m.y + m.r + 0.9 * size, "middle"),
-                (m.x + m.r + gap, m.y + 0.35 * size, "start"),
-                (m.x - m.r - gap, m.y + 0.35 * size, "end"),
-            )
+    for m in marks:
+        if len(placed) >= MAX_LABELS:
+            break
+        gap = 0.3 * size
+        spots = (
+            (m.x, m.y - m.r - gap, "middle"),
+            (m.x, m.y + m.r + 0.9 * size, "middle"),
+            (m.x + m.r + gap, m.y + 0.35 * size, "start"),
+            (m.x - m.r - gap, m.y + 0.35 * size, "end"),
+        )
+        chosen = None
+        for strict in (True, False):
             for x, y, anchor in spots:
                 m.label_x, m.label_y, m.label_anchor = round(x, 2), round(y, 2), anchor
                 b = label_box(m, size)
-                fits = (
+                if (
                     inside[0] <= b[0]
                     and b[1] <= inside[1]
                     and inside[2] <= b[2]
                     and b[3] <= inside[3]
                     and not any(_boxes_overlap(b, other) for other in placed)
                     and not (strict and any(_hits_circle(b, o) for o in marks if o is not m))
-                )
-                if fits:
-                    placed.append(b)
+                ):
+                    chosen = (m.label_x, m.label_y, anchor, b)
                     break
-            else:
-                m.label_x = m.label_y = None
-                m.label_anchor = "middle"
+            if chosen:
+                break
+        if chosen:
+            m.label_x, m.label_y, m.label_anchor = chosen[:3]
+            placed.append(chosen[3])
+        else:
+            m.label_x = m.label_y = None
+            m.label_anchor = "middle"
