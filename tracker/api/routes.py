@@ -458,6 +458,91 @@ def patterns_matrix():
     )
 
 
+def _patterns_queries():
+    try:
+        from tracker.patterns import queries
+    except ImportError as exc:  # pragma: no cover - the patterns area has not landed
+        raise ApiError(501, _("Patterns are not available in this installation.")) from exc
+    return queries
+
+
+@api_route(
+    "/patterns/time-series",
+    "GET",
+    summary="Per year of filing: cases filed, won and lost (the patterns page's chart).",
+    response=s.TimeSeries,
+    parameters=FILTER_PARAMETERS,
+    errors=(400,),
+)
+def patterns_time_series():
+    filters = _filters()
+    points = _patterns_queries().time_series(current_user, filters)
+    return jsonify(
+        data=[
+            {"year": p.year, "filed": p.filed, "wins": p.wins, "losses": p.losses} for p in points
+        ]
+    )
+
+
+@api_route(
+    "/patterns/map",
+    "GET",
+    summary="Cases and cases won per jurisdiction, with its approximate centre.",
+    response=s.WorldMap,
+    parameters=FILTER_PARAMETERS,
+    errors=(400,),
+)
+def patterns_map():
+    filters = _filters()
+    points = _patterns_queries().world_map(current_user, filters)
+    return jsonify(
+        data=[
+            {
+                "jurisdiction": p.code,
+                "name": p.name,
+                "cases": p.cases,
+                "wins": p.wins,
+                "lat": p.lat,
+                "lon": p.lon,
+            }
+            for p in points
+        ]
+    )
+
+
+@api_route(
+    "/patterns/provisions-by-forum",
+    "GET",
+    summary="Per provision and forum: cases whose proceeding upheld, rejected or did not "
+    "reach the provision.",
+    response=s.ProvisionsByForum,
+    parameters=FILTER_PARAMETERS,
+    errors=(400,),
+)
+def patterns_provisions_by_forum():
+    filters = _filters()
+    table = _patterns_queries().provision_forum(current_user, filters)
+    provisions = {pid: code for pid, code, _title in table.provisions}
+    forums = {fid: code for fid, code, _name in table.forums}
+    return jsonify(
+        provisions=[{"code": code, "label": title} for _pid, code, title in table.provisions],
+        forums=[{"code": code, "label": name} for _fid, code, name in table.forums],
+        cells=[
+            {
+                "provision": provisions[pid],
+                "forum": forums[fid],
+                **{
+                    value: counts.get(value, (0, None))[0]
+                    for value in ("upheld", "rejected", "not_reached")
+                },
+            }
+            for (pid, fid), counts in sorted(
+                table.cells.items(), key=lambda kv: (provisions[kv[0][0]], forums[kv[0][1]])
+            )
+        ],
+    )
+
+
 @api_route(
     "/opportunities",
     "GET",

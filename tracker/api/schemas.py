@@ -202,6 +202,46 @@ class Matrix(BaseModel):
     cells: list[MatrixCell]
 
 
+class YearPointOut(BaseModel):
+    year: int
+    filed: int = Field(description="Cases with a proceeding filed in the year")
+    wins: int = Field(description="Of those, cases won there")
+    losses: int = Field(description="Of those, cases lost there (loss or inadmissible)")
+
+
+class TimeSeries(BaseModel):
+    """Every year from the first filing to the last; a year without filings is all zeros."""
+
+    data: list[YearPointOut]
+
+
+class MapPointOut(BaseModel):
+    jurisdiction: str
+    name: str
+    cases: int
+    wins: int
+    lat: float | None = Field(description="Approximate centre of the country, if known")
+    lon: float | None
+
+
+class WorldMap(BaseModel):
+    data: list[MapPointOut]
+
+
+class ProvisionForumCell(BaseModel):
+    provision: str
+    forum: str
+    upheld: int = Field(description="Cases whose proceeding before the forum upheld it")
+    rejected: int
+    not_reached: int
+
+
+class ProvisionsByForum(BaseModel):
+    provisions: list[CodeLabel]
+    forums: list[CodeLabel]
+    cells: list[ProvisionForumCell]
+
+
 class OpportunityOut(BaseModel):
     """One (right, target state). Numbers count public and network wins and cases only; the
     basis and source_case_id are of the best win you may see."""
