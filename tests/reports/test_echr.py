@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from tracker.cases.models import Case, Outcome, Proceeding, ProceedingTreatment, Treatment
+from tracker.cases.models import (
+    Case,
+    CaseLink,
+    LinkKind,
+    Outcome,
+    Proceeding,
+    ProceedingTreatment,
+    Treatment,
+)
 from tracker.reports.echr import (
     FLAT_CSV,
+    RESPONDENTS_CSV,
     article_bases,
+    derive_respondent_conclusions,
     import_echr_od,
+    read_respondent_conclusions,
     resolve_conclusion_token,
 )
 from tracker.taxonomy.models import Jurisdiction, Provision
@@ -36,16 +48,10 @@ def test_the_sample_loads_with_counts_matching_the_source(reference, db, runner)
     assert result.exit_code == 0, result.output
     assert "501 judgment(s) loaded" in result.output and "Open Database License" in result.output
     rows = _source()
-    assert db.session.scalar(select(func.count(Case.id))) == len(rows) == 501
-
-    per_state = Counter(r["respondent"].split(";")[0] for r in rows)
-    for iso3 in ("RUS", "UKR", "ROU", "HUN", "LVA"):
-        loaded = db.session.scalar(
-            select(func.count(Case.id))
-            .join(Jurisdiction, Jurisdiction.id == Case.jurisdiction_id)
-            .where(Jurisdiction.iso3 == iso3)
-        )
-        assert loaded == per_state[iso3], iso3
+    assert len(rows) == 501
+    # One case per judgment and respondent state: 8 judgments name two states.
+    assert db.session.scalar(select(func.count(Case.id))) == 501 + 8
+    assert "509 case(s) created" in result.output
 
     for article in ("3", "5", "6", "8"):
         # A number in violation_articles is a Convention article when the judgment lists that
@@ -86,7 +92,7 @@ def test_the_sample_loads_with_counts_matching_the_source(reference, db, runner)
 
     again = runner.invoke(args=["import", "echr-od"])
     assert "0 judgment(s) loaded, 501 already there" in again.output
-    assert db.session.scalar(select(func.count(Case.id))) == 501
+    assert db.session.scalar(select(func.count(Case.id))) == 509
 
 
 def test_import_needs_the_reference_data(db):
@@ -121,3 +127,109 @@ def test_article_bases(articles, expected):
 )
 def test_conclusion_tokens(token, bases, expected):
     assert resolve_conclusion_token(token, bases) == expected
+
+
+# --- judgments against several states ---------------------------------------------------------
+SHARED_SAMPLE = Path(__file__).resolve().parents[3] / "shared/reference/echr-od-sample"
+
+
+def _per_state(db, outcome=None) -> Counter:
+    stmt = (
+        select(Jurisdiction.iso3, func.count(Case.id))
+        .join(Case, Case.jurisdiction_id == Jurisdiction.id)
+        .group_by(Jurisdiction.iso3)
+    )
+    if outcome is not None:
+        stmt = stmt.where(Case.outcome == outcome)
+    return Counter(dict(db.session.execute(stmt).tuples().all()))
+
+
+def test_every_respondent_state_is_counted(reference, db):
+    import_echr_od()
+    db.session.commit()
+    rows = _source()
+    # Counted here from the source, independently: every state named in `respondent`.
+    expected = Counter(s for r in rows for s in r["respondent"].upper().split(";") if s)
+    assert _per_state(db) == expected
+    # Russia is named second in the joint judgments: counting first states only missed it.
+    assert expected["RUS"] > sum(1 for r in rows if r["respondent"].startswith("RUS"))
+    assert expected["RUS"] == sum(1 for r in rows if "RUS" in r["respondent"].split(";"))
+    assert expected["TUR"] == sum(1 for r in rows if "TUR" in r["respondent"].split(";"))
+    # Wins per state: in the 8 joint judgments the Court found violations only by Russia and
+    # Turkey (HUDOC: "Violation ... (Russia)", "No violation ... (the Republic of Moldova)").
+    single_wins = Counter(
+        r["respondent"] for r in rows if ";" not in r["respondent"] and r["violation_articles"]
+    )
+    joint = [r for r in rows if ";" in r["respondent"]]
+    assert len(joint) == 8
+    wins = _per_state(db, Outcome.WIN)
+    assert wins["RUS"] == single_wins["RUS"] + 7
+    assert wins["TUR"] == single_wins["TUR"] + 1
+    assert wins["MDA"] == single_wins["MDA"]
+    assert wins["CYP"] == single_wins["CYP"]
+
+
+def test_a_joint_judgment_is_one_case_per_state_with_its_own_conclusions(reference, db):
+    import_echr_od()
+    db.session.commit()
+    cases = db.session.scalars(
+        select(Case).where(Case.reference.like("001-195540%")).order_by(Case.reference)
+    ).all()
+    assert [(c.reference, c.jurisdiction.iso3) for c in cases] == [
+        ("001-195540", "MDA"),
+        ("001-195540/RUS", "RUS"),
+    ]
+    moldova, russia = cases
+    assert moldova.outcome is Outcome.LOSS and russia.outcome is Outcome.WIN
+    assert all(
+        c.title == "CASE OF DOBROVITSKAYA AND OTHERS v. THE REPUBLIC OF MOLDOVA AND RUSSIA"
+        for c in cases
+    )
+
+    def treated(case):
+        return {t.provision.code: t.treatment for t in case.proceedings[0].treatments}
+
+    assert treated(moldova)["ECHR:5"] is Treatment.REJECTED
+    assert treated(russia)["ECHR:5"] is Treatment.UPHELD
+    assert treated(russia)["ECHR:3"] is Treatment.UPHELD
+    assert set(treated(moldova)) == set(treated(russia))
+    assert moldova.proceedings[0].ecli == russia.proceedings[0].ecli
+    assert "Respondent states: MDA; RUS" in russia.proceedings[0].notes
+    link = db.session.scalar(select(CaseLink).where(CaseLink.source_case_id == moldova.id))
+    assert (link.target_case_id, link.kind) == (russia.id, LinkKind.RELATED_TO)
+    assert db.session.scalar(select(func.count(CaseLink.id))) == 8
+
+
+def test_an_earlier_import_gains_the_missing_states(reference, db, runner):
+    """Databases loaded before this fix hold only the first state of a joint judgment."""
+    import_echr_od()
+    db.session.commit()
+    for case in db.session.scalars(select(Case).where(Case.reference.like("%/%"))).all():
+        db.session.delete(case)
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Case.id))) == 501
+    result = runner.invoke(args=["import", "echr-od"])
+    assert "8 judgment(s) loaded, 493 already there" in result.output, result.output
+    assert db.session.scalar(select(func.count(Case.id))) == 509
+    assert db.session.scalar(select(func.count(CaseLink.id))) == 8
+
+
+def test_the_per_state_conclusions_cover_every_joint_judgment():
+    joint = {
+        (r["itemid"], s)
+        for r in _source()
+        if ";" in r["respondent"]
+        for s in r["respondent"].split(";")
+    }
+    assert set(read_respondent_conclusions()) == joint
+
+
+@pytest.mark.skipif(
+    not (SHARED_SAMPLE / "echr_od_explorer_cases_2018_2019.json").exists(),
+    reason="the full ECHR-OD JSON (shared/reference/echr-od-sample) is not on this machine",
+)
+def test_the_per_state_conclusions_are_derived_from_the_full_sample():
+    derived = derive_respondent_conclusions(SHARED_SAMPLE / "echr_od_explorer_cases_2018_2019.json")
+    with RESPONDENTS_CSV.open(encoding="utf-8", newline="") as fh:
+        shipped = list(csv.DictReader(fh))
+    assert shipped == derived

@@ -197,6 +197,11 @@ def import_echr_command(organisation):
     finally:
         db.session.info.pop("defer_opportunities", None)
     click.echo(f"ECHR-OD: {result.created} judgment(s) loaded, {result.unchanged} already there.")
+    if result.cases != result.created:
+        click.echo(
+            f"  {result.cases} case(s) created: a judgment against several states is one case "
+            "per respondent state, linked as related."
+        )
     for reason in result.skipped_rows:
         click.echo(f"  skipped {reason}")
     if result.skipped_articles:
