@@ -10,6 +10,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "production", "testing")
 
@@ -115,6 +116,21 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
     ):
         raise ConfigError(MEMORY_STORAGE_REFUSED)
 
+    base_url = str(values["BASE_URL"]).strip().rstrip("/")
+    parts = urlsplit(base_url)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
+        raise ConfigError(
+            "TRACKER_BASE_URL is the address people open the tracker at, used for links in "
+            "e-mails and exports, such as https://tracker.example.org (with http:// or "
+            f"https://, no query), not {values['BASE_URL']!r}."
+        )
+
     database_url = values["DATABASE_URL"] or f"sqlite:///{instance_path / 'tracker.sqlite3'}"
     if database_url.startswith("postgresql://"):
         # psycopg 3 is the driver we ship.
@@ -131,7 +147,7 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SQLALCHEMY_RECORD_QUERIES": False,
-        "TRACKER_BASE_URL": values["BASE_URL"].rstrip("/"),
+        "TRACKER_BASE_URL": base_url,
         "UPLOAD_DIR": upload_dir,
         "MAX_CONTENT_LENGTH": values["MAX_UPLOAD_MB"] * 1024 * 1024,
         "RATELIMIT_STORAGE_URI": values["RATELIMIT_STORAGE_URI"],

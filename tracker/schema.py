@@ -6,10 +6,15 @@ from __future__ import annotations
 # full-text search tables, triggers and generated columns created by tracker.search). Alembic's
 # autogenerate and the "migrations equal models" test both ignore them.
 # tracker.search.services.install_search(): FTS5 tables (and their shadow tables) on SQLite,
-# generated tsvector columns with GIN indexes on PostgreSQL.
+# generated tsvector columns with GIN indexes on PostgreSQL; on both, cases.proceeding_references
+# (the proceedings' reference numbers, kept in step by triggers on proceedings).
 UNMANAGED_TABLE_PREFIXES: tuple[str, ...] = ("case_fts", "document_fts")
 UNMANAGED_COLUMNS: frozenset[tuple[str, str]] = frozenset(
-    {("cases", "search_vector"), ("documents", "search_vector")}
+    {
+        ("cases", "search_vector"),
+        ("cases", "proceeding_references"),
+        ("documents", "search_vector"),
+    }
 )
 UNMANAGED_INDEXES: frozenset[str] = frozenset(
     {"ix_cases_search_vector", "ix_documents_search_vector"}

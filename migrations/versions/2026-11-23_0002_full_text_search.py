@@ -23,7 +23,8 @@ depends_on = None
 def upgrade():
     from tracker.search.services import install_search
 
-    install_search(op.get_bind())
+    # Without the proceedings' references: revision srch1 adds them.
+    install_search(op.get_bind(), proceedings=False)
 
 
 def downgrade():

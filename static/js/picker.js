@@ -7,6 +7,11 @@
  * the codes, so the server sees the same form either way and validates it.
  * Keyboard: Down/Up move, Enter chooses, Escape closes (then clears), Backspace on an empty
  * box removes the last choice. ARIA 1.2 combobox pattern.
+ * Mouse, pen and touch: an option is chosen on click (primary button only; pressing and
+ * sliding off cancels). A press anywhere in the list keeps focus in the box (mousedown's
+ * default prevented), and while a press is in progress the box's blur does not close the
+ * list, so the click that follows still lands on the option in browsers that move focus
+ * on press anyway; the list's scrollbar can be dragged.
  */
 (function () {
   "use strict";
@@ -77,6 +82,7 @@
     var active = -1;
     var timer = null;
     var controller = null;
+    var pressing = false; // a pointer went down in the list and is not up yet
 
     function sync() {
       input.value = selected.map(function (s) { return s.code; }).join("; ");
@@ -151,10 +157,7 @@
         option.setAttribute("aria-selected", "false");
         option.appendChild(el("span", "picker-label", item.label));
         if (item.detail) option.appendChild(el("span", "picker-detail", item.detail));
-        option.addEventListener("mousedown", function (event) {
-          event.preventDefault(); // keep focus in the box
-          choose(index);
-        });
+        option.addEventListener("click", function () { choose(index); });
         list.appendChild(option);
       });
       list.hidden = false;
@@ -229,7 +232,27 @@
           break;
       }
     });
-    box.addEventListener("blur", function () { setTimeout(close, 100); });
+    // Keep focus in the box for any press in the list: options, the "no match" row, the
+    // scrollbar (else the blur below would close the list under the pointer).
+    list.addEventListener("mousedown", function (event) { event.preventDefault(); });
+    list.addEventListener("pointerdown", function () { pressing = true; });
+    function released() {
+      // After the click this release produces has been handled: if focus left the box
+      // meanwhile and nothing was chosen (slid off the option), close now.
+      setTimeout(function () {
+        if (!pressing) return;
+        pressing = false;
+        if (document.activeElement !== box) close();
+      }, 0);
+    }
+    document.addEventListener("pointerup", released);
+    document.addEventListener("pointercancel", released);
+    box.addEventListener("blur", function () {
+      setTimeout(function () {
+        // Not while the list is being pressed, nor if focus has come back to the box.
+        if (!pressing && document.activeElement !== box) close();
+      }, 100);
+    });
 
     sync();
   }

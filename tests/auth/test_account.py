@@ -28,7 +28,12 @@ def test_account_page_shows_the_profile_and_links(client, factory, login):
     login(user)
     html = client.get("/account").get_data(as_text=True)
     assert "Kofi Mensah" in html and user.email in html
-    for link in ("/account/password", "/account/sessions", "/account/two-factor"):
+    for link in (
+        "/account/password",
+        "/account/sessions",
+        "/account/two-factor",
+        "/api/v1/tokens/",
+    ):
         assert f'href="{link}"' in html
     assert 'href="/account"' in client.get("/").get_data(as_text=True)  # user menu link
 

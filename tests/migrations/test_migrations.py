@@ -76,3 +76,42 @@ def test_upgrade_head_matches_the_models(scratch_url):
         db.engine.dispose()
     assert diff == [], f"migrations and models differ: {diff}"
     assert {t.name for t in db.metadata.sorted_tables} <= tables
+
+
+def test_search_revision_indexes_existing_proceedings_and_downgrades(scratch_url):
+    """srch1 backfills the proceedings' references of existing cases; its downgrade removes
+    the column and triggers and leaves a working index of the cases' own text."""
+    from flask_migrate import downgrade
+
+    from tests.factories import Factory
+    from tracker.auth.models import User
+    from tracker.cases.models import Case
+    from tracker.search.services import search
+    from tracker.types import Role
+
+    app = create_app({"ENV": "testing", "DATABASE_URL": scratch_url})
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS_DIR), revision="0005")
+        factory = Factory(db)
+        case = factory.case(title="M.S. v. Greece")
+        factory.proceeding(case, reference="12345/19")
+        case_id, user_id = case.id, factory.user(role=Role.COORDINATOR).id
+
+        def found(q):
+            ids = search(db.session.get(User, user_id), q).ids
+            db.session.remove()  # the migrations below run on their own connection
+            return ids
+
+        assert found("12345/19") == []  # before: not indexed
+        upgrade(directory=str(MIGRATIONS_DIR))
+        assert found("12345/19") == [case_id]
+        assert found("greece") == [case_id]
+
+        downgrade(directory=str(MIGRATIONS_DIR), revision="0005")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("cases")}
+        assert "proceeding_references" not in columns
+        factory.proceeding(db.session.get(Case, case_id), reference="54321/20")  # no trigger
+        assert found("greece") == [case_id]
+        assert found("54321") == []
+        db.session.remove()
+        db.engine.dispose()

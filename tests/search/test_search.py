@@ -372,3 +372,88 @@ def test_search_requires_sign_in(client):
     response = client.get("/search/?q=detention")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+# --- Proceedings' references, short words, the tab with results -------------------------
+
+
+def test_a_proceedings_reference_finds_its_case_and_stays_in_step(db, people, factory):
+    outsider, lead = people["outsider"], people["lead"]
+    case = factory.case(organisation=lead, title="M.S. v. Greece", summary="Reception.")
+    other = factory.case(organisation=lead, title="Other matter", summary="Unrelated.")
+    factory.proceeding(case, reference="12345/19")
+    second = factory.proceeding(case, reference="CCPR/C/130/D/2798/2016")
+    factory.proceeding(other, reference=None)
+    for q in ("12345/19", "12345", "CCPR/C/130/D/2798/2016", "2798/2016", "greece 12345/19"):
+        assert search(outsider, q).ids == [case.id], q
+    # the case list's q goes through the same index
+    assert db.session.scalars(
+        select(Case.id).where(case_filter(outsider), case_text_clause("12345/19"))
+    ).all() == [case.id]
+
+    second.reference = "54321/20"
+    db.session.commit()
+    assert search(outsider, "2798").ids == []
+    assert search(outsider, "54321/20").ids == [case.id]
+    second.case = other
+    db.session.commit()
+    assert search(outsider, "54321/20").ids == [other.id]
+    db.session.delete(second)
+    db.session.commit()
+    assert search(outsider, "54321").ids == []
+    assert search(outsider, "12345/19").ids == [case.id]
+
+
+def test_restricted_cases_proceeding_references_stay_hidden(people, factory):
+    case = factory.case(
+        organisation=people["lead"], confidentiality=C.RESTRICTED, team=[people["team"]]
+    )
+    factory.proceeding(case, reference="77777/21")
+    assert search(people["team"], "77777/21").ids == [case.id]
+    for who in ("outsider", "colleague"):
+        assert search(people[who], "77777/21").counts == {"cases": 0, "documents": 0}
+
+
+def test_search_page_shows_the_matched_proceeding_reference(client, login, people, factory):
+    case = factory.case(organisation=people["lead"], title="M.S. v. Greece")
+    factory.proceeding(case, reference="12345/19")
+    factory.proceeding(case, reference="99999/22")
+    login(people["outsider"])
+    text = client.get("/search/?q=12345/19").get_data(as_text=True)
+    assert f'href="/cases/{case.id}"' in text
+    assert "Proceeding: <mark>12345/19</mark>" in text
+    assert "99999/22" not in text  # only the reference that matched
+    listed = client.get("/cases/?q=12345/19").get_data(as_text=True)
+    assert "M.S. v. Greece" in listed
+
+
+def test_short_words_and_initials_match_whole_words_only(people, factory):
+    lead = people["lead"]
+    ab = factory.case(organisation=lead, title="A.B. v. State", summary="Detention.")
+    abdi = factory.case(organisation=lead, title="Abdi v. Belgium", summary="Asylum appeal.")
+    ba = factory.case(organisation=lead, title="B.A. v. Spain", summary="Ab initio claim.")
+    outsider = people["outsider"]
+    assert search(outsider, "A.B.").ids == [ab.id, ba.id]  # both carry the initials a and b
+    assert search(outsider, "a").ids == [ab.id, ba.id]  # not "Abdi", "Asylum", "appeal"
+    assert search(outsider, "ab").ids == [ba.id]  # "Ab initio", not "Abdi"
+    assert search(outsider, "abd").ids == [abdi.id]  # three letters: a prefix again
+    assert search(outsider, "A.B. v. State").ids == [ab.id]
+
+
+def test_search_page_opens_the_tab_with_results(client, login, people, factory):
+    case = factory.case(organisation=people["lead"], title="Housing", summary="Eviction.")
+    document = factory.document(case, title="Expert report", text="plinthword evidence")
+    login(people["outsider"])
+    text = client.get("/search/?q=plinthword").get_data(as_text=True)
+    assert f'href="/documents/{document.id}"' in text
+    assert "No case you can see matches; showing the 1 document that does." in text
+    assert 'aria-current="page">Documents <span class="count">1</span>' in text
+    assert 'class="no-hits">Cases <span class="count">0</span>' in text
+    # pagination and kind links keep the documents tab; the search box does not pin it
+    assert 'name="scope"' not in text
+    # asked for explicitly, the cases tab stays open, empty
+    cases_tab = client.get("/search/?q=plinthword&scope=cases").get_data(as_text=True)
+    assert "No results" in cases_tab and "Expert report" not in cases_tab
+    # cases first whenever some case matches
+    both = client.get("/search/?q=eviction").get_data(as_text=True)
+    assert f'href="/cases/{case.id}"' in both and "showing the" not in both

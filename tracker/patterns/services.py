@@ -649,7 +649,9 @@ def send_digests(*, sender=None) -> dict[str, int]:
     written to the log instead and still marked, so it is not repeated. Notifications whose
     case the user can no longer see are left out. Flushes.
     """
-    base_url = current_app.config.get("BASE_URL", "").rstrip("/")
+    # The absolute address users open (TRACKER_BASE_URL, checked at start-up): a mail client
+    # has no page to resolve a relative link against.
+    base_url = current_app.config["TRACKER_BASE_URL"]
     use_smtp = bool(current_app.config.get("MAIL_SERVER"))
     sender = sender or (_smtp_send if use_smtp else None)
     rows = db.session.scalars(

@@ -20,14 +20,17 @@ def _page() -> int:
 @bp.get("/")
 def index():
     q = (request.args.get("q") or "").strip()
-    scope = request.args.get("scope") if request.args.get("scope") in SCOPES else "cases"
+    # No (valid) scope asked for: the service opens the tab that has results.
+    asked = request.args.get("scope") if request.args.get("scope") in SCOPES else None
+    scope = asked or "cases"
     kind = request.args.get("kind") or None
     error = None
     if len(q) > MAX_QUERY_CHARS:
         error = MAX_QUERY_CHARS
         results = None
     else:
-        results = search(current_user, q, _page(), PER_PAGE, scope=scope, kind=kind)
+        results = search(current_user, q, _page(), PER_PAGE, scope=asked, kind=kind)
+        scope = results.scope
 
     def page_url(page: int, **changes) -> str:
         args = {"q": q, "scope": scope, "page": page}
@@ -40,6 +43,7 @@ def index():
         "search/index.html",
         q=q,
         scope=scope,
+        asked_scope=asked,
         results=results,
         error=error,
         page_url=page_url,

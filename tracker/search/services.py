@@ -6,19 +6,25 @@ One service, two engines, the same answers:
   (rowid = document id), kept in step by triggers on insert/update/delete; ranked by bm25().
 - PostgreSQL: a generated ``search_vector tsvector`` column (STORED) with a GIN index on
   ``cases`` and ``documents``; ranked by ts_rank().
+- Proceedings' reference numbers (docket, application, communication numbers) are copied into
+  ``cases.proceeding_references`` by triggers on ``proceedings`` (both engines), which the
+  case's index row covers.
 
 Both use a language-neutral configuration ('simple' on PostgreSQL; unicode61 without
 diacritic folding on SQLite): the network writes in English, Spanish, French, Portuguese and
 Arabic, often mixed in one case, and a per-language stemmer would mangle the others (and
-Arabic has no stemmer in PostgreSQL). Terms match as prefixes, so "refugee" finds "refugees".
-Column weights agree: title and reference (A / 10), summary and document text (B / 4),
-strategic aim and arguments (C / 2). Only the first INDEX_CHARS characters of a document's
-text are indexed, on both (a tsvector is limited to 1 MB).
+Arabic has no stemmer in PostgreSQL); on PostgreSQL ASCII punctuation is turned into spaces
+first, so "12345/19" or "A.B." are cut into words as FTS5 cuts them. Terms of three letters
+or more match as prefixes, so "refugee" finds "refugees"; shorter ones (initials, "19") match
+whole words only. Column weights agree: title, the case's reference and its proceedings'
+references (A / 10), summary and document text (B / 4), strategic aim and arguments (C / 2).
+Only the first INDEX_CHARS characters of a document's text are indexed, on both (a tsvector
+is limited to 1 MB).
 
 The objects are not in the models: ``install_search()`` creates them (idempotent), from
-migration 0002 and from an ``after_create`` hook on the metadata (so ``db.create_all()`` in
-tests installs them too); tracker.schema lists them as unmanaged, so Alembic's comparison of
-models and database (env.py, tests/migrations) leaves them out.
+migrations 0002 and srch1 and from an ``after_create`` hook on the metadata (so
+``db.create_all()`` in tests installs them too); tracker.schema lists them as unmanaged, so
+Alembic's comparison of models and database (env.py, tests/migrations) leaves them out.
 
 User input never reaches the query syntax: it is cut into letter/digit terms, each quoted.
 """
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import math
 import re
+import string
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,7 +59,7 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.engine import Engine
 
 from tracker.access import case_filter, document_filter
-from tracker.cases.models import Case
+from tracker.cases.models import Case, Proceeding
 from tracker.documents.models import Document, DocumentKind
 from tracker.extensions import db
 
@@ -63,31 +70,74 @@ START, STOP = "\ue000", "\ue001"  # private-use marks, turned into <mark> after 
 SCOPES = ("cases", "documents")
 
 CASE_COLUMNS = ("title", "reference", "summary", "strategic_aim", "arguments")
-CASE_WEIGHTS = {"title": "A", "reference": "A", "summary": "B", "strategic_aim": "C"}
+# The references of a case's proceedings (docket, application or communication numbers),
+# space-separated in an unmanaged column of ``cases`` that triggers on ``proceedings`` keep
+# in step: the case's own index row covers them, so each word of a query may match the
+# case's text or one of its proceedings' references.
+REFS = "proceeding_references"
+INDEXED_CASE_COLUMNS = (*CASE_COLUMNS, REFS)
+CASE_WEIGHTS = {"title": "A", "reference": "A", REFS: "A", "summary": "B", "strategic_aim": "C"}
 BM25 = {"A": 10.0, "B": 4.0, "C": 2.0}
+# A term matches as a prefix only from this length: "A.B." must not find every word that
+# starts with "a" or "b" (claimants are often initials), nor "19" every "1990".
+PREFIX_MIN = 3
 
 # --- DDL -----------------------------------------------------------------------------------
 
-_SQLITE_CASES = [
-    f"""CREATE VIRTUAL TABLE IF NOT EXISTS case_fts USING fts5(
-        {", ".join(CASE_COLUMNS)}, content='cases', content_rowid='id',
-        tokenize='unicode61 remove_diacritics 0')""",
-    f"""CREATE TRIGGER IF NOT EXISTS cases_fts_insert AFTER INSERT ON cases BEGIN
-        INSERT INTO case_fts(rowid, {", ".join(CASE_COLUMNS)})
-        VALUES (new.id, {", ".join("new." + c for c in CASE_COLUMNS)});
-    END""",
-    f"""CREATE TRIGGER IF NOT EXISTS cases_fts_delete AFTER DELETE ON cases BEGIN
-        INSERT INTO case_fts(case_fts, rowid, {", ".join(CASE_COLUMNS)})
-        VALUES ('delete', old.id, {", ".join("old." + c for c in CASE_COLUMNS)});
-    END""",
-    f"""CREATE TRIGGER IF NOT EXISTS cases_fts_update
-        AFTER UPDATE OF id, {", ".join(CASE_COLUMNS)} ON cases BEGIN
-        INSERT INTO case_fts(case_fts, rowid, {", ".join(CASE_COLUMNS)})
-        VALUES ('delete', old.id, {", ".join("old." + c for c in CASE_COLUMNS)});
-        INSERT INTO case_fts(rowid, {", ".join(CASE_COLUMNS)})
-        VALUES (new.id, {", ".join("new." + c for c in CASE_COLUMNS)});
-    END""",
+
+def _sqlite_cases(columns: tuple[str, ...]) -> list[str]:
+    cols = ", ".join(columns)
+    olds = ", ".join("old." + c for c in columns)
+    news = ", ".join("new." + c for c in columns)
+    return [
+        f"""CREATE VIRTUAL TABLE IF NOT EXISTS case_fts USING fts5(
+            {cols}, content='cases', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 0')""",
+        f"""CREATE TRIGGER IF NOT EXISTS cases_fts_insert AFTER INSERT ON cases BEGIN
+            INSERT INTO case_fts(rowid, {cols}) VALUES (new.id, {news});
+        END""",
+        f"""CREATE TRIGGER IF NOT EXISTS cases_fts_delete AFTER DELETE ON cases BEGIN
+            INSERT INTO case_fts(case_fts, rowid, {cols}) VALUES ('delete', old.id, {olds});
+        END""",
+        f"""CREATE TRIGGER IF NOT EXISTS cases_fts_update AFTER UPDATE OF id, {cols} ON cases
+        BEGIN
+            INSERT INTO case_fts(case_fts, rowid, {cols}) VALUES ('delete', old.id, {olds});
+            INSERT INTO case_fts(rowid, {cols}) VALUES (new.id, {news});
+        END""",
+    ]
+
+
+def _sqlite_refs_set(case_id: str) -> str:
+    value = (
+        f"(SELECT group_concat(p.reference, ' ') FROM proceedings AS p WHERE p.case_id = {case_id})"
+    )
+    # Only when the value changes: an unchanged UPDATE would still rewrite the FTS row.
+    return f"UPDATE cases SET {REFS} = {value} WHERE id = {case_id} AND {REFS} IS NOT {value};"
+
+
+_SQLITE_PROCEEDINGS = [
+    f"""CREATE TRIGGER IF NOT EXISTS proceedings_refs_insert AFTER INSERT ON proceedings
+        WHEN new.reference IS NOT NULL BEGIN {_sqlite_refs_set("new.case_id")} END""",
+    f"""CREATE TRIGGER IF NOT EXISTS proceedings_refs_delete AFTER DELETE ON proceedings
+        WHEN old.reference IS NOT NULL BEGIN {_sqlite_refs_set("old.case_id")} END""",
+    f"""CREATE TRIGGER IF NOT EXISTS proceedings_refs_update
+        AFTER UPDATE OF reference, case_id ON proceedings BEGIN
+        {_sqlite_refs_set("old.case_id")} {_sqlite_refs_set("new.case_id")} END""",
 ]
+_SQLITE_TRIGGERS = (
+    "cases_fts_insert",
+    "cases_fts_delete",
+    "cases_fts_update",
+    "documents_fts_insert",
+    "documents_fts_delete",
+    "documents_fts_update",
+    "proceedings_refs_insert",
+    "proceedings_refs_delete",
+    "proceedings_refs_update",
+)
+_SQLITE_REFS_BACKFILL = f"""UPDATE cases SET {REFS} = (
+    SELECT group_concat(p.reference, ' ') FROM proceedings AS p WHERE p.case_id = cases.id)
+    WHERE id IN (SELECT case_id FROM proceedings WHERE reference IS NOT NULL)"""
 
 _DOC_TEXT_OLD = f"substr(old.extracted_text, 1, {INDEX_CHARS})"
 _DOC_TEXT_NEW = f"substr(new.extracted_text, 1, {INDEX_CHARS})"
@@ -111,45 +161,114 @@ _SQLITE_DOCUMENTS = [
         VALUES (new.id, new.title, {_DOC_TEXT_NEW});
     END""",
 ]
+
+
 # Backfill rows that existed before the index (never 'rebuild': it would index the whole text
 # of documents while the triggers index the first INDEX_CHARS characters).
-_SQLITE_BACKFILL = {
-    "case_fts": f"""INSERT INTO case_fts(rowid, {", ".join(CASE_COLUMNS)})
-        SELECT id, {", ".join(CASE_COLUMNS)} FROM cases""",
-    "document_fts": f"""INSERT INTO document_fts(rowid, title, extracted_text)
-        SELECT id, title, substr(extracted_text, 1, {INDEX_CHARS}) FROM documents""",
-}
+def _sqlite_backfill(name: str, columns: tuple[str, ...]) -> str:
+    if name == "case_fts":
+        cols = ", ".join(columns)
+        return f"INSERT INTO case_fts(rowid, {cols}) SELECT id, {cols} FROM cases"
+    return f"""INSERT INTO document_fts(rowid, title, extracted_text)
+        SELECT id, title, substr(extracted_text, 1, {INDEX_CHARS}) FROM documents"""
+
+
+# PostgreSQL's parser keeps "12345/19", "A.B." or "a@b.org" as one lexeme where FTS5 (and
+# parse_terms) see "12345" "19", "a" "b" ...: ASCII punctuation becomes spaces first, so both
+# engines cut text alike. ('%' is left: the DDL passes through the driver, which would read it
+# as a placeholder; the parser splits on it anyway.)
+_PUNCT = string.punctuation.replace("%", "")
+_PG_PUNCT = "'" + _PUNCT.replace("'", "''") + "', '" + " " * len(_PUNCT) + "'"
 
 
 def _pg_weighted(col: str, weight: str) -> str:
-    return f"setweight(to_tsvector('simple', coalesce({col}, '')), '{weight}')"
+    text = f"translate(coalesce({col}, ''), {_PG_PUNCT})"
+    return f"setweight(to_tsvector('simple', {text}), '{weight}')"
 
 
-_PG_CASE_VECTOR = " || ".join(_pg_weighted(c, CASE_WEIGHTS.get(c, "C")) for c in CASE_COLUMNS)
+def _pg_case_vector(columns: tuple[str, ...]) -> str:
+    return " || ".join(_pg_weighted(c, CASE_WEIGHTS.get(c, "C")) for c in columns)
+
+
 _PG_DOC_VECTOR = (
     _pg_weighted("title", "A") + " || " + _pg_weighted(f"left(extracted_text, {INDEX_CHARS})", "B")
 )
-_PG = [
-    "ALTER TABLE cases ADD COLUMN IF NOT EXISTS search_vector tsvector "
-    f"GENERATED ALWAYS AS ({_PG_CASE_VECTOR}) STORED",
-    "CREATE INDEX IF NOT EXISTS ix_cases_search_vector ON cases USING gin (search_vector)",
+_PG_DOCUMENTS = [
     "ALTER TABLE documents ADD COLUMN IF NOT EXISTS search_vector tsvector "
     f"GENERATED ALWAYS AS ({_PG_DOC_VECTOR}) STORED",
     "CREATE INDEX IF NOT EXISTS ix_documents_search_vector ON documents USING gin (search_vector)",
 ]
+_PG_REFS_VALUE = (
+    "(SELECT string_agg(p.reference, ' ' ORDER BY p.id) FROM proceedings AS p"
+    " WHERE p.case_id = c.id)"
+)
+# One function for the three statement-level triggers (PostgreSQL allows transition tables
+# on single-event triggers only): a bulk insert of proceedings updates each case once.
+_PG_PROCEEDINGS = [
+    f"""CREATE OR REPLACE FUNCTION tracker_proceeding_references() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    DECLARE ids integer[];
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            SELECT array_agg(DISTINCT case_id) INTO ids FROM new_rows WHERE reference IS NOT NULL;
+        ELSIF TG_OP = 'DELETE' THEN
+            SELECT array_agg(DISTINCT case_id) INTO ids FROM old_rows WHERE reference IS NOT NULL;
+        ELSE
+            SELECT array_agg(DISTINCT x) INTO ids FROM (
+                SELECT unnest(ARRAY[o.case_id, n.case_id]) AS x
+                FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id
+                WHERE o.reference IS DISTINCT FROM n.reference OR o.case_id <> n.case_id
+            ) AS changed;
+        END IF;
+        IF ids IS NOT NULL THEN
+            UPDATE cases AS c SET {REFS} = {_PG_REFS_VALUE}
+            WHERE c.id = ANY(ids) AND c.{REFS} IS DISTINCT FROM {_PG_REFS_VALUE};
+        END IF;
+        RETURN NULL;
+    END $$""",
+    "DROP TRIGGER IF EXISTS proceedings_refs_insert ON proceedings",
+    """CREATE TRIGGER proceedings_refs_insert AFTER INSERT ON proceedings
+        REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION tracker_proceeding_references()""",
+    "DROP TRIGGER IF EXISTS proceedings_refs_update ON proceedings",
+    """CREATE TRIGGER proceedings_refs_update AFTER UPDATE ON proceedings
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION tracker_proceeding_references()""",
+    "DROP TRIGGER IF EXISTS proceedings_refs_delete ON proceedings",
+    """CREATE TRIGGER proceedings_refs_delete AFTER DELETE ON proceedings
+        REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION tracker_proceeding_references()""",
+]
+_PG_REFS_BACKFILL = f"""UPDATE cases AS c SET {REFS} = r.refs FROM (
+    SELECT case_id, string_agg(reference, ' ' ORDER BY id) AS refs FROM proceedings
+    WHERE reference IS NOT NULL GROUP BY case_id) AS r WHERE c.id = r.case_id"""
 
 
-def install_search(bind: Any) -> None:
-    """Create the full-text objects if missing (idempotent). bind: Connection or Engine."""
+def install_search(bind: Any, *, proceedings: bool = True) -> None:
+    """Create the full-text objects if missing (idempotent). bind: Connection or Engine.
+
+    proceedings=False leaves proceeding references out (the objects of revision 0002, for a
+    downgrade).
+    """
     if isinstance(bind, Engine):
         with bind.begin() as conn:
-            install_search(conn)
+            install_search(conn, proceedings=proceedings)
         return
     insp = inspect(bind)
     tables = set(insp.get_table_names())
+    if "cases" not in tables:
+        proceedings = False
+    with_refs = proceedings and "proceedings" in tables
+    columns = INDEXED_CASE_COLUMNS if with_refs else CASE_COLUMNS
+    if with_refs and REFS not in {c["name"] for c in insp.get_columns("cases")}:
+        # Filled before any trigger on cases exists, so the backfill costs one pass.
+        bind.exec_driver_sql(f"ALTER TABLE cases ADD COLUMN {REFS} text")
+        bind.exec_driver_sql(
+            _SQLITE_REFS_BACKFILL if bind.dialect.name == "sqlite" else _PG_REFS_BACKFILL
+        )
     if bind.dialect.name == "sqlite":
         for name, statements, source in (
-            ("case_fts", _SQLITE_CASES, "cases"),
+            ("case_fts", _sqlite_cases(columns), "cases"),
             ("document_fts", _SQLITE_DOCUMENTS, "documents"),
         ):
             if source not in tables:
@@ -158,31 +277,52 @@ def install_search(bind: Any) -> None:
             for statement in statements:
                 bind.exec_driver_sql(statement)
             if fresh:
-                bind.exec_driver_sql(_SQLITE_BACKFILL[name])
+                bind.exec_driver_sql(_sqlite_backfill(name, columns))
+        if with_refs:
+            for statement in _SQLITE_PROCEEDINGS:
+                bind.exec_driver_sql(statement)
     elif bind.dialect.name == "postgresql":
         if "cases" in tables:
-            bind.exec_driver_sql(_PG[0])
-            bind.exec_driver_sql(_PG[1])
+            bind.exec_driver_sql(
+                "ALTER TABLE cases ADD COLUMN IF NOT EXISTS search_vector tsvector "
+                f"GENERATED ALWAYS AS ({_pg_case_vector(columns)}) STORED"
+            )
+            bind.exec_driver_sql(
+                "CREATE INDEX IF NOT EXISTS ix_cases_search_vector ON cases "
+                "USING gin (search_vector)"
+            )
+        if with_refs:
+            for statement in _PG_PROCEEDINGS:
+                bind.exec_driver_sql(statement)
         if "documents" in tables:
-            bind.exec_driver_sql(_PG[2])
-            bind.exec_driver_sql(_PG[3])
+            for statement in _PG_DOCUMENTS:
+                bind.exec_driver_sql(statement)
 
 
 def uninstall_search(bind: Any) -> None:
     """Remove the full-text objects (migration downgrade; before drop_all on SQLite)."""
+    tables = set(inspect(bind).get_table_names())
+    refs = "cases" in tables and REFS in {c["name"] for c in inspect(bind).get_columns("cases")}
     if bind.dialect.name == "sqlite":
-        for name in ("cases_fts_insert", "cases_fts_delete", "cases_fts_update"):
-            bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-        for name in ("documents_fts_insert", "documents_fts_delete", "documents_fts_update"):
+        for name in _SQLITE_TRIGGERS:
             bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
         bind.exec_driver_sql("DROP TABLE IF EXISTS case_fts")
         bind.exec_driver_sql("DROP TABLE IF EXISTS document_fts")
+        if refs:
+            bind.exec_driver_sql(f"ALTER TABLE cases DROP COLUMN {REFS}")
     elif bind.dialect.name == "postgresql":
-        tables = set(inspect(bind).get_table_names())
+        if "proceedings" in tables:
+            for name in ("insert", "update", "delete"):
+                bind.exec_driver_sql(
+                    f"DROP TRIGGER IF EXISTS proceedings_refs_{name} ON proceedings"
+                )
+        bind.exec_driver_sql("DROP FUNCTION IF EXISTS tracker_proceeding_references()")
         for name in ("cases", "documents"):
             if name in tables:
                 bind.exec_driver_sql(f"DROP INDEX IF EXISTS ix_{name}_search_vector")
                 bind.exec_driver_sql(f"ALTER TABLE {name} DROP COLUMN IF EXISTS search_vector")
+        if refs:
+            bind.exec_driver_sql(f"ALTER TABLE cases DROP COLUMN {REFS}")
 
 
 @event.listens_for(db.metadata, "after_create")
@@ -207,17 +347,30 @@ def parse_terms(q: str | None) -> list[str]:
     return list(dict.fromkeys(terms))[:MAX_TERMS]
 
 
+def _is_prefix(term: str) -> bool:
+    return len(term) >= PREFIX_MIN
+
+
 def _fts5_query(terms: list[str]) -> str:
     # Terms hold only letters and digits, so the quotes cannot be escaped from.
-    return " AND ".join(f'"{t}"*' for t in terms)
+    return " AND ".join(f'"{t}"*' if _is_prefix(t) else f'"{t}"' for t in terms)
 
 
 def _pg_query(terms: list[str]) -> str:
-    return " & ".join(f"'{t}':*" for t in terms)
+    return " & ".join(f"'{t}':*" if _is_prefix(t) else f"'{t}'" for t in terms)
+
+
+def term_matches(terms: list[str], text: str | None) -> bool:
+    """Whether any word of text matches any term the way the index does (for display)."""
+    words = [w.lower() for w in _TERM.findall(unicodedata.normalize("NFC", text or ""))]
+    return any(w.startswith(t) if _is_prefix(t) else w == t for t in terms for w in words)
 
 
 _case_fts = table(
-    "case_fts", column("rowid", Integer), column("case_fts"), *(column(c) for c in CASE_COLUMNS)
+    "case_fts",
+    column("rowid", Integer),
+    column("case_fts"),
+    *(column(c) for c in INDEXED_CASE_COLUMNS),
 )
 _document_fts = table(
     "document_fts",
@@ -302,6 +455,8 @@ class Hit:
     snippet: Markup
     case: Case | None = None
     document: Document | None = None
+    # The case's proceeding references that the query matched, highlighted.
+    references: list[Markup] = field(default_factory=list)
 
 
 @dataclass
@@ -315,6 +470,8 @@ class SearchResults:
     kind_counts: dict[str, int] = field(default_factory=dict)
     kind: str | None = None
     hits: list[Hit] = field(default_factory=list)
+    # True when the scope was not asked for and documents were shown because no case matched.
+    switched: bool = False
 
     @property
     def total(self) -> int:
@@ -349,7 +506,7 @@ def _visible_document_matches(user: Any, terms: list[str]):
 
 def _case_page(user: Any, terms: list[str], page: int, per_page: int) -> list[int]:
     if _dialect() == "sqlite":
-        weights = [BM25[CASE_WEIGHTS.get(c, "C")] for c in CASE_COLUMNS]
+        weights = [BM25[CASE_WEIGHTS.get(c, "C")] for c in INDEXED_CASE_COLUMNS]
         score = func.bm25(literal_column("case_fts"), *weights)
         stmt = (
             select(Case.id)
@@ -398,6 +555,7 @@ def _case_highlights(terms: list[str], ids: list[int]) -> dict[int, tuple[str, s
     if not ids:
         return {}
     if _dialect() == "sqlite":
+        # The body columns (summary, strategic aim, arguments); references show apart.
         snippets = [
             func.snippet(literal_column("case_fts"), i, START, STOP, "…", 24)
             for i in range(2, len(CASE_COLUMNS))
@@ -469,20 +627,38 @@ def count_matches(user: Any, q: str) -> dict[str, int]:
     return {"cases": cases or 0, "documents": documents or 0}
 
 
+def _matched_references(terms: list[str], ids: list[int]) -> dict[int, list[Markup]]:
+    """case id -> its proceeding references that match a term, marked as a whole."""
+    if not ids:
+        return {}
+    out: dict[int, list[Markup]] = {}
+    rows = db.session.execute(
+        select(Proceeding.case_id, Proceeding.reference)
+        .where(Proceeding.case_id.in_(ids), Proceeding.reference.is_not(None))
+        .order_by(Proceeding.case_id, Proceeding.position, Proceeding.id)
+    )
+    for case_id, reference in rows:
+        if term_matches(terms, reference):
+            out.setdefault(case_id, []).append(render_marked(START + reference + STOP))
+    return out
+
+
 def search(
     user: Any,
     q: str,
     page: int = 1,
     per_page: int = 20,
     *,
-    scope: str = "cases",
+    scope: str | None = "cases",
     kind: str | None = None,
 ) -> SearchResults:
     """Ranked, highlighted, paginated hits among what the user may see, with facet counts.
 
-    scope: "cases" or "documents"; kind: a DocumentKind value to narrow documents.
+    scope: "cases" or "documents"; None (or anything else) chooses: cases, unless none
+    matches and some documents do. kind: a DocumentKind value to narrow documents.
     """
-    scope = scope if scope in SCOPES else "cases"
+    chosen = scope in SCOPES
+    scope = scope if chosen else "cases"
     kind = kind if kind in {k.value for k in DocumentKind} else None
     page = max(1, int(page))
     per_page = max(1, min(int(per_page), 100))
@@ -497,10 +673,14 @@ def search(
         .group_by(Document.kind)
     ).all()
     results.kind_counts = {DocumentKind(k).value: n for k, n in rows}
+    if not chosen and not results.counts["cases"] and results.counts["documents"]:
+        scope = results.scope = "documents"
+        results.switched = True
 
     if scope == "cases":
         ids = _case_page(user, terms, page, per_page)
         marks = _case_highlights(terms, ids)
+        references = _matched_references(terms, ids)
         records = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids)))}
         for ident in ids:
             title, snippet = marks.get(ident, (records[ident].title, ""))
@@ -511,6 +691,7 @@ def search(
                     render_marked(title),
                     render_marked(snippet),
                     case=records[ident],
+                    references=references.get(ident, []),
                 )
             )
     else:
