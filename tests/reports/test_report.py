@@ -318,3 +318,21 @@ def test_pdf_matrix_stays_on_the_page(client, login, factory, db):
     text = "\n".join(seen)
     for code in codes:
         assert code in text
+
+
+def test_a_network_wide_matrix_keeps_the_largest_jurisdictions(client, login, factory, db):
+    user = factory.user()
+    right = factory.right("liberty", "Liberty")
+    for i in range(30):
+        case_count = 2 if i < 24 else 1  # the last six states have fewer cases
+        for _ in range(case_count):
+            case = factory.case(
+                jurisdiction=factory.jurisdiction(f"Y{i:02d}", f"State Y{i:02d}"),
+                confidentiality="network",
+            )
+            case.rights = [right]
+            factory.proceeding(case)
+    login(user)
+    page = client.get("/reports/").get_data(as_text=True)
+    assert "The 24 jurisdictions with the most cases are shown, of 30." in page
+    assert _cells(page) == {("Liberty", f"State Y{i:02d}", "2") for i in range(24)}

@@ -30,6 +30,9 @@ from tracker.types import Confidentiality
 # A printed A4 page holds about this many matrix columns beside the right's name: wider
 # matrices continue in further tables (each repeating the row heads), on screen and on paper.
 MATRIX_COLUMNS_PER_TABLE = 8
+# A report shows the jurisdictions with the most cases (the patterns page shows them all): a
+# network-wide matrix has a column per state, which would fill dozens of printed pages.
+MATRIX_MAX_COLUMNS = 24
 LIST_LIMIT = 10
 DEADLINE_DAYS = 90
 
@@ -96,6 +99,7 @@ class Report:
     wins: int = 0
     jurisdictions: int = 0
     matrix: Matrix | None = None
+    matrix_columns_total: int = 0  # before keeping the MATRIX_MAX_COLUMNS largest
     # Query parameters of /patterns/ showing the same matrix (for the user's own visibility).
     patterns_args: dict[str, Any] = field(default_factory=dict)
     series: list[SeriesPoint] = field(default_factory=list)
@@ -166,7 +170,9 @@ def build_report(
     report.decided, report.wins = int(row[0]), int(row[1])
 
     # The patterns' own matrix, for this audience and period: the same numbers as /patterns/.
-    report.matrix = rights_matrix(user, effective, "jurisdiction", audience=audience)
+    report.matrix = _largest_columns(
+        report, rights_matrix(user, effective, "jurisdiction", audience=audience)
+    )
     report.patterns_args = filter_args(effective)
     _series(report, decided_where)
     report.recent_wins = s.execute(
@@ -201,6 +207,24 @@ def build_report(
         .limit(LIST_LIMIT)
     ).all()
     return report
+
+
+def _largest_columns(report: Report, matrix: Matrix) -> Matrix:
+    """Keep the MATRIX_MAX_COLUMNS columns with the most cases (in the patterns' order); the
+    cells kept are the patterns' own."""
+    report.matrix_columns_total = len(matrix.columns)
+    if len(matrix.columns) <= MATRIX_MAX_COLUMNS:
+        return matrix
+    tops = [r.right_id for r in matrix.rows if r.depth == 0]
+    weight = {
+        col.key: sum(c.cases for r in tops if (c := matrix.cell(r, col.key)))
+        for col in matrix.columns
+    }
+    ranked = sorted(matrix.columns, key=lambda col: (-weight[col.key], col.label))
+    keep = {col.key for col in ranked[:MATRIX_MAX_COLUMNS]}
+    columns = [col for col in matrix.columns if col.key in keep]
+    cells = {k: v for k, v in matrix.cells.items() if k[1] in keep}
+    return Matrix(matrix.dimension, matrix.rows, columns, cells, matrix.max_cases)
 
 
 def _series(report: Report, decided_where) -> None:
