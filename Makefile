@@ -5,9 +5,31 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := tracker
 
-.PHONY: run test test-postgres lint format bench loadtest venv clean i18n-extract i18n-compile
+.PHONY: run test test-postgres lint format bench loadtest venv clean i18n-extract i18n-compile pdf-deps
 
 venv: $(STAMP)
+
+## PDF reports (WeasyPrint) need Pango and a font from the system, as .ci/run installs them.
+## Installed with apt-get when this machine has it and we may (root, or password-less sudo);
+## otherwise stop with what to install. SKIP_PDF_CHECK=1 serves without PDF reports.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+PDF_CHECK ?= $(BIN)/python -c "import weasyprint" && { ! command -v dpkg >/dev/null 2>&1 || dpkg -s fonts-dejavu-core >/dev/null 2>&1; }
+APT_GET ?= apt-get
+pdf-deps: $(STAMP)
+	@if [ -n "$(SKIP_PDF_CHECK)" ] || ( $(PDF_CHECK) ) >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; elif sudo -n true >/dev/null 2>&1; then sudo=sudo; else sudo=no; fi; \
+	if [ "$$sudo" != no ] && command -v $(APT_GET) >/dev/null 2>&1; then \
+	  echo "== installing the system packages for PDF reports: $(PDF_PACKAGES)"; \
+	  $$sudo $(APT_GET) update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $$sudo $(APT_GET) install -y -qq --no-install-recommends $(PDF_PACKAGES); \
+	fi; \
+	if ! ( $(PDF_CHECK) ) >/dev/null 2>&1; then \
+	  echo "PDF reports need Pango and the DejaVu fonts, which this machine lacks." >&2; \
+	  echo "  Debian/Ubuntu: sudo apt-get install $(PDF_PACKAGES)" >&2; \
+	  echo "  elsewhere: Pango 1.44 or newer and a TrueType font (WeasyPrint's install notes)" >&2; \
+	  echo "  or serve without PDF reports: make run SKIP_PDF_CHECK=1" >&2; \
+	  exit 1; \
+	fi
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -16,17 +38,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## Create the environment, migrate, load reference data and serve on SQLite (127.0.0.1:5000).
-run: $(STAMP)
+run: $(STAMP) pdf-deps
 	$(BIN)/tracker db upgrade
 	$(BIN)/tracker reference load
 	$(BIN)/tracker first-run-hint
 	$(BIN)/tracker run --host 127.0.0.1 --port 5000
 
 ## The whole test suite (SQLite unless TRACKER_TEST_DATABASE_URL names PostgreSQL).
-test: $(STAMP)
+test: $(STAMP) pdf-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) pdf-deps
 	TRACKER_TEST_DATABASE_URL=$${TRACKER_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -12,7 +12,7 @@ list behind it (url_for("cases.index", **args)); tests check that the list's len
 the number.
 
 Functions for other areas (reports, API):
-    rights_matrix(user, filters, dimension="jurisdiction") -> Matrix
+    rights_matrix(user, filters, dimension="jurisdiction", *, audience=None) -> Matrix
     time_series(user, filters) -> list[YearPoint]
     provision_forum(user, filters) -> ProvisionForumTable
     world_map(user, filters) -> list[MapPoint]
@@ -78,8 +78,8 @@ def _without(filters: CaseFilters, *names: str) -> CaseFilters:
     return filters.with_values(**{n: [] for n in names})
 
 
-def _visible_ids(user: Any, filters: CaseFilters) -> Select:
-    return apply_filters(select(Case.id).where(case_filter(user)), filters)
+def _visible_ids(user: Any, filters: CaseFilters, audience: Any = None) -> Select:
+    return apply_filters(select(Case.id).where(case_filter(user, audience)), filters)
 
 
 def _proceeding_conditions(filters: CaseFilters) -> list:
@@ -321,8 +321,12 @@ def _columns(dimension: str, keys: set[int], filters: CaseFilters) -> list[Colum
     )
 
 
-def rights_matrix(user: Any, filters: CaseFilters, dimension: str = "jurisdiction") -> Matrix:
+def rights_matrix(
+    user: Any, filters: CaseFilters, dimension: str = "jurisdiction", *, audience: Any = None
+) -> Matrix:
     """Rights x jurisdictions (or forums, or regional systems): cases, decided, wins per cell.
+
+    With an audience (the network report), only the cases that audience may receive count.
 
     The page's right filter chooses the rows (it is not applied to the case set, so that every
     cell's link, which sets right=<row>, lists exactly the cell's cases). Four GROUP BY queries.
@@ -330,7 +334,7 @@ def rights_matrix(user: Any, filters: CaseFilters, dimension: str = "jurisdictio
     if dimension not in DIMENSIONS:
         raise ValueError(dimension)
     base_filters = _without(filters, "right", "result", "treatment")
-    base_ids = _visible_ids(user, base_filters)
+    base_ids = _visible_ids(user, base_filters, audience)
     conditions = _proceeding_conditions(filters)
     pp = _proceeding_pairs(base_ids, conditions)
     counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])

@@ -12,6 +12,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    redirect,
     render_template,
     request,
     stream_with_context,
@@ -34,7 +35,7 @@ from tracker.reports import bp
 from tracker.reports.columns import AUDIENCES
 from tracker.reports.exports import FORMATS, KINDS, Export, stream_file_and_delete
 from tracker.reports.importer import ImportNotAllowed, import_cases
-from tracker.reports.services import Period, build_report
+from tracker.reports.services import Period, PeriodOutsideFilters, build_report
 from tracker.taxonomy.models import Forum, Jurisdiction, JurisdictionKind, Right
 from tracker.types import Confidentiality
 
@@ -98,6 +99,11 @@ def _parse() -> tuple[CaseFilters, Confidentiality, Period, dict[str, str]]:
         filters = CaseFilters()
     audience = _audience(errors)
     period = _period(errors)
+    if not errors:
+        try:
+            period.apply(filters)
+        except PeriodOutsideFilters:
+            errors["period_from"] = _("The period has no day in common with the filed dates.")
     return filters, audience, period, errors
 
 
@@ -117,23 +123,17 @@ def _choices():
     }
 
 
-def _query_args(**changes) -> dict[str, list[str]]:
-    args = MultiDict(request.args)
-    for key, value in changes.items():
-        if value is None:
-            args.pop(key, None)
-        else:
-            args.setlist(key, [value])
-    return args.to_dict(flat=False)
+# The download buttons of the report form: each submits the form's current state here.
+DOWNLOADS = {
+    "pdf": ("reports.pdf", {}),
+    "cases.csv": ("reports.export", {"format": "csv", "kind": "cases"}),
+    "proceedings.csv": ("reports.export", {"format": "csv", "kind": "proceedings"}),
+    "xlsx": ("reports.export", {"format": "xlsx"}),
+    "json": ("reports.export", {"format": "json"}),
+}
 
 
-@bp.route("/")
-def index():
-    _require("report.export")
-    filters, audience, period, errors = _parse()
-    report = None
-    if not errors:
-        report = build_report(user=current_user, audience=audience, filters=filters, period=period)
+def _render_index(report, errors: dict[str, str], audience: Confidentiality):
     return (
         render_template(
             "reports/index.html",
@@ -143,12 +143,41 @@ def index():
             args=request.args,
             audience=audience,
             audience_label=AUDIENCE_LABELS[audience],
-            export_url=lambda **kw: url_for("reports.export", **_query_args(**kw)),
-            pdf_url=url_for("reports.pdf", **_query_args()),
+            downloads=DOWNLOADS,
             today=date.today(),
         ),
         400 if errors else 200,
     )
+
+
+@bp.route("/")
+def index():
+    _require("report.export")
+    filters, audience, period, errors = _parse()
+    report = None
+    if not errors:
+        report = build_report(user=current_user, audience=audience, filters=filters, period=period)
+    return _render_index(report, errors, audience)
+
+
+@bp.route("/download")
+def download():
+    """Where the form's download buttons go: on to the PDF or the export, with the form's
+    filters, period and audience as they are on screen (submitted or not)."""
+    _require("report.export")
+    choice = DOWNLOADS.get(request.args.get("download", ""))
+    if choice is None:
+        abort(400)
+    endpoint, extra = choice
+    args = MultiDict(request.args)
+    args.pop("download", None)
+    for key in ("format", "kind"):
+        args.pop(key, None)
+    for key, value in extra.items():
+        args[key] = value
+    # Empty form fields (an "Any" select, a blank date) carry nothing.
+    params = {k: [v for v in vs if v] for k, vs in args.to_dict(flat=False).items()}
+    return redirect(url_for(endpoint, **{k: v for k, v in params.items() if v}))
 
 
 # The PDF's base URL: a reserved name (.invalid) that our fetcher maps onto static/.
@@ -196,6 +225,7 @@ def pdf():
     html = render_template(
         "reports/report_pdf.html",
         report=report,
+        pdf=True,
         audience_label=AUDIENCE_LABELS[audience],
         today=date.today(),
     )
@@ -210,7 +240,7 @@ def pdf():
 @bp.route("/export")
 def export():
     _require("report.export")
-    filters, audience, _period_unused, errors = _parse()
+    filters, audience, period, errors = _parse()
     fmt = request.args.get("format", "csv")
     kind = request.args.get("kind", "cases")
     if fmt not in FORMATS:
@@ -218,23 +248,13 @@ def export():
     if kind not in KINDS:
         errors["kind"] = _("Choose cases or proceedings.")
     if errors:
-        return (
-            render_template(
-                "reports/index.html",
-                report=None,
-                errors=errors,
-                choices=_choices(),
-                args=request.args,
-                audience=audience,
-                audience_label=AUDIENCE_LABELS[audience],
-                export_url=lambda **kw: url_for("reports.export", **_query_args(**kw)),
-                pdf_url=url_for("reports.pdf", **_query_args()),
-                today=date.today(),
-            ),
-            400,
-        )
+        return _render_index(None, errors, audience)
+    # The period narrows the export as it narrows the report (proceedings filed in it).
     job = Export(
-        user=current_user._get_current_object(), audience=audience, filters=filters, kind=kind
+        user=current_user._get_current_object(),
+        audience=audience,
+        filters=period.apply(filters),
+        kind=kind,
     )
     headers = {"Content-Disposition": f'attachment; filename="{job.filename(fmt)}"'}
     if fmt == "xlsx":

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, select
 
 from tracker.access import case_filter
 from tracker.cases.filters import CaseFilters, apply_filters
@@ -21,30 +21,48 @@ from tracker.cases.models import (
     Event,
     Outcome,
     Proceeding,
-    case_rights,
 )
 from tracker.extensions import db
+from tracker.patterns.queries import Column, Matrix, filter_args, rights_matrix
 from tracker.taxonomy.models import Forum, Jurisdiction, Right
 from tracker.types import Confidentiality
 
-MATRIX_ROWS = 12
-MATRIX_COLUMNS = 10
+# A printed A4 page holds about this many matrix columns beside the right's name: wider
+# matrices continue in further tables (each repeating the row heads), on screen and on paper.
+MATRIX_COLUMNS_PER_TABLE = 8
+# A report shows the jurisdictions with the most cases (the patterns page shows them all): a
+# network-wide matrix has a column per state, which would fill dozens of printed pages.
+MATRIX_MAX_COLUMNS = 24
 LIST_LIMIT = 10
 DEADLINE_DAYS = 90
 
 
+class PeriodOutsideFilters(ValueError):
+    """The report's period and the filed-from/to filters have no day in common."""
+
+
 @dataclass
 class Period:
+    """The report's period: it selects proceedings *filed* in it, exactly as the filed_from /
+    filed_to filters of the case list and the patterns page do, so every section of the report
+    (and its exports) counts what /patterns/ and /cases/ count for the same dates."""
+
     start: date | None = None
     end: date | None = None
 
-    def clause(self, column):
-        parts = []
-        if self.start:
-            parts.append(column >= self.start)
-        if self.end:
-            parts.append(column <= self.end)
-        return and_(*parts) if parts else None
+    def apply(self, filters: CaseFilters) -> CaseFilters:
+        """The filters narrowed to the period (intersected with their own filed dates)."""
+        if not (self.start or self.end):
+            return filters
+        starts = [d for d in (filters.filed_from, self.start) if d]
+        ends = [d for d in (filters.filed_to, self.end) if d]
+        start, end = (max(starts) if starts else None), (min(ends) if ends else None)
+        if start and end and start > end:
+            raise PeriodOutsideFilters()
+        return filters.with_values(
+            filed_from=start.isoformat() if start else [],
+            filed_to=end.isoformat() if end else [],
+        )
 
 
 @dataclass
@@ -80,9 +98,10 @@ class Report:
     decided: int = 0
     wins: int = 0
     jurisdictions: int = 0
-    matrix_rights: list[tuple[int, str]] = field(default_factory=list)
-    matrix_columns: list[tuple[int, str, str]] = field(default_factory=list)
-    matrix: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    matrix: Matrix | None = None
+    matrix_columns_total: int = 0  # before keeping the MATRIX_MAX_COLUMNS largest
+    # Query parameters of /patterns/ showing the same matrix (for the user's own visibility).
+    patterns_args: dict[str, Any] = field(default_factory=dict)
     series: list[SeriesPoint] = field(default_factory=list)
     chart: Chart | None = None
     recent_wins: list[Any] = field(default_factory=list)
@@ -94,16 +113,40 @@ class Report:
     def win_rate(self) -> float | None:
         return self.wins / self.decided if self.decided else None
 
+    @property
+    def matrix_tables(self) -> list[list[Column]]:
+        """The matrix's columns in runs that fit a printed page (see MATRIX_COLUMNS_PER_TABLE)."""
+        if self.matrix is None or self.matrix.is_empty:
+            return []
+        cols = self.matrix.columns
+        n = MATRIX_COLUMNS_PER_TABLE
+        return [cols[i : i + n] for i in range(0, len(cols), n)]
+
 
 def _visible_ids(user, audience: Confidentiality, filters: CaseFilters):
     return apply_filters(select(Case.id).where(case_filter(user, audience)), filters)
 
 
+def _proceeding_conditions(filters: CaseFilters) -> list:
+    """The proceedings a section counts: those in the forum and filing-date filters (the same
+    rule as the patterns matrix, so the report's figures and its matrix agree)."""
+    conditions = []
+    if filters._ids.get("forum"):
+        conditions.append(Proceeding.forum_id.in_(filters._ids["forum"]))
+    if filters.filed_from:
+        conditions.append(Proceeding.filed_on >= filters.filed_from)
+    if filters.filed_to:
+        conditions.append(Proceeding.filed_on <= filters.filed_to)
+    return conditions
+
+
 def build_report(
     *, user: Any, audience: Confidentiality, filters: CaseFilters, period: Period
 ) -> Report:
+    """Raises PeriodOutsideFilters when the period and the filters' filing dates do not meet."""
     report = Report(audience=audience, filters=filters, period=period)
-    ids = _visible_ids(user, audience, filters).subquery()
+    effective = period.apply(filters)
+    ids = _visible_ids(user, audience, effective).subquery()
     case_ids = select(ids.c.id)
     s = db.session
     report.cases = s.scalar(select(func.count()).select_from(ids)) or 0
@@ -113,18 +156,9 @@ def build_report(
         )
         or 0
     )
-    # Proceedings active in the period: filed or decided in it (all of them without a period).
-    in_period = [Proceeding.case_id.in_(case_ids)]
-    filed, decided = period.clause(Proceeding.filed_on), period.clause(Proceeding.decided_on)
-    if filed is not None:
-        in_period.append(or_(filed, decided))
-    report.proceedings = s.scalar(select(func.count(Proceeding.id)).where(*in_period)) or 0
-    decided_where = [
-        Proceeding.case_id.in_(case_ids),
-        Proceeding.outcome != Outcome.NONE_YET,
-    ]
-    if decided is not None:
-        decided_where.append(decided)
+    in_scope = [Proceeding.case_id.in_(case_ids), *_proceeding_conditions(effective)]
+    report.proceedings = s.scalar(select(func.count(Proceeding.id)).where(*in_scope)) or 0
+    decided_where = [*in_scope, Proceeding.outcome != Outcome.NONE_YET]
     row = s.execute(
         select(
             func.count(Proceeding.id),
@@ -135,8 +169,12 @@ def build_report(
     ).one()
     report.decided, report.wins = int(row[0]), int(row[1])
 
-    _matrix(report, case_ids)
-    _series(report, case_ids, decided_where)
+    # The patterns' own matrix, for this audience and period: the same numbers as /patterns/.
+    report.matrix = _largest_columns(
+        report, rights_matrix(user, effective, "jurisdiction", audience=audience)
+    )
+    report.patterns_args = filter_args(effective)
+    _series(report, decided_where)
     report.recent_wins = s.execute(
         select(
             Case.id,
@@ -171,40 +209,25 @@ def build_report(
     return report
 
 
-def _matrix(report: Report, case_ids) -> None:
-    """Top rights x top jurisdictions: cases and cases won, per cell."""
-    s = db.session
-    won = func.sum(case((Case.outcome.in_(list(WINNING_OUTCOMES)), 1), else_=0))
-    rows = s.execute(
-        select(case_rights.c.right_id, Case.jurisdiction_id, func.count(Case.id), won)
-        .join(Case, Case.id == case_rights.c.case_id)
-        .where(Case.id.in_(case_ids))
-        .group_by(case_rights.c.right_id, Case.jurisdiction_id)
-    ).all()
-    right_totals: dict[int, int] = {}
-    jur_totals: dict[int, int] = {}
-    for right_id, jur_id, n, w in rows:
-        report.matrix[(right_id, jur_id)] = (int(n), int(w or 0))
-        right_totals[right_id] = right_totals.get(right_id, 0) + int(n)
-        jur_totals[jur_id] = jur_totals.get(jur_id, 0) + int(n)
-    top_rights = sorted(right_totals, key=lambda k: (-right_totals[k], k))[:MATRIX_ROWS]
-    top_jurs = sorted(jur_totals, key=lambda k: (-jur_totals[k], k))[:MATRIX_COLUMNS]
-    names = dict(
-        s.execute(select(Right.id, Right.name).where(Right.id.in_(top_rights))).tuples().all()
-    )
-    report.matrix_rights = [(i, names[i]) for i in top_rights]
-    jurs = {
-        i: (code, name)
-        for i, code, name in s.execute(
-            select(Jurisdiction.id, Jurisdiction.code, Jurisdiction.name).where(
-                Jurisdiction.id.in_(top_jurs)
-            )
-        )
+def _largest_columns(report: Report, matrix: Matrix) -> Matrix:
+    """Keep the MATRIX_MAX_COLUMNS columns with the most cases (in the patterns' order); the
+    cells kept are the patterns' own."""
+    report.matrix_columns_total = len(matrix.columns)
+    if len(matrix.columns) <= MATRIX_MAX_COLUMNS:
+        return matrix
+    tops = [r.right_id for r in matrix.rows if r.depth == 0]
+    weight = {
+        col.key: sum(c.cases for r in tops if (c := matrix.cell(r, col.key)))
+        for col in matrix.columns
     }
-    report.matrix_columns = [(i, *jurs[i]) for i in top_jurs]
+    ranked = sorted(matrix.columns, key=lambda col: (-weight[col.key], col.label))
+    keep = {col.key for col in ranked[:MATRIX_MAX_COLUMNS]}
+    columns = [col for col in matrix.columns if col.key in keep]
+    cells = {k: v for k, v in matrix.cells.items() if k[1] in keep}
+    return Matrix(matrix.dimension, matrix.rows, columns, cells, matrix.max_cases)
 
 
-def _series(report: Report, case_ids, decided_where) -> None:
+def _series(report: Report, decided_where) -> None:
     """Decided proceedings per year of decision: wins, losses, other outcomes."""
     year = func.extract("year", Proceeding.decided_on)
     win = func.sum(case((Proceeding.outcome.in_(list(WINNING_OUTCOMES)), 1), else_=0))
