@@ -504,22 +504,56 @@ def clear() -> None:
         db.session.execute(delete(model), execution_options=NO_SYNC)
 
 
-def stored_totals(views: Iterable[str], right_ids: Iterable[int] | None = None) -> list[tuple]:
+def stored_totals(
+    views: Iterable[str],
+    right_ids: Iterable[int] | None = None,
+    *,
+    cols: Iterable[int] | None = None,
+    subs: Iterable[int] | None = None,
+) -> list[tuple]:
     """Rows of pattern_totals: (view, right, col, sub, cases, decided, wins, losses)."""
     stmt = select(T.view, T.right_id, T.col, T.sub, T.cases, T.decided, T.wins, T.losses).where(
         T.view.in_(list(views))
     )
     if right_ids is not None:
         stmt = stmt.where(T.right_id.in_(sorted(set(right_ids))))
+    if cols is not None:
+        stmt = stmt.where(T.col.in_(sorted(set(cols))))
+    if subs is not None:
+        stmt = stmt.where(T.sub.in_(sorted(set(subs))))
+    return list(db.session.execute(stmt).tuples())
+
+
+def stored_sums(view: str, right_ids: Iterable[int] | None = None) -> list[tuple]:
+    """(right, col, cases) of one view, for choosing the busiest columns before reading."""
+    stmt = select(T.right_id, T.col, T.cases).where(T.view == view)
+    if right_ids is not None:
+        stmt = stmt.where(T.right_id.in_(sorted(set(right_ids))))
+    return list(db.session.execute(stmt).tuples())
+
+
+def stored_provision_sums() -> list[tuple]:
+    """(provision, forum, cases) summed over the treatments, for the busiest rows/columns."""
+    stmt = (
+        select(T.col, T.sub, func.sum(T.cases))
+        .where(T.view.in_(list(TREATMENT_VIEWS.values())))
+        .group_by(T.col, T.sub)
+    )
     return list(db.session.execute(stmt).tuples())
 
 
 def add_rows(into: dict[tuple, list[int]], rows: Iterable[Sequence]) -> dict[tuple, list[int]]:
     """Sum rows (view, right, col, sub, 4 counts) into {(view, right, col, sub): counts}."""
-    for row in rows:
-        slot = into.setdefault(tuple(row[:4]), [0, 0, 0, 0])
-        for i in range(4):
-            slot[i] += row[4 + i] or 0
+    for view, right_id, col, sub, a, b, c, d in rows:
+        key = (view, right_id, col, sub)
+        slot = into.get(key)
+        if slot is None:
+            into[key] = [a or 0, b or 0, c or 0, d or 0]
+        else:
+            slot[0] += a or 0
+            slot[1] += b or 0
+            slot[2] += c or 0
+            slot[3] += d or 0
     return into
 
 

@@ -23,21 +23,24 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, and_, distinct, exists, func, or_, select
+from sqlalchemy import Select, and_, distinct, exists, false, func, or_, select, union
 
 from tracker.access import case_filter
 from tracker.cases.filters import CaseFilters, apply_filters
 from tracker.cases.models import (
     Case,
+    CaseMember,
     Proceeding,
     ProceedingTreatment,
     Treatment,
+    case_partners,
     case_provisions,
 )
 from tracker.extensions import db
@@ -51,7 +54,9 @@ from tracker.taxonomy.models import (
     Right,
     provision_rights,
 )
+from tracker.types import Confidentiality
 
+C = Confidentiality
 DIMENSIONS = ("jurisdiction", "forum", "system")
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -104,10 +109,35 @@ def _proceeding_conditions(filters: CaseFilters) -> list:
     return conditions
 
 
-def _private_ids(user: Any) -> Select:
-    """The organisation and restricted cases this user may see (case_filter decides): what
-    is added on the fly to the stored totals, which count public and network cases only."""
-    return select(Case.id).where(case_filter(user), Case.confidentiality.not_in(facts.OPEN_LEVELS))
+PRIVATE_AS_LIST = 5000  # more private cases than this: looked up by a subquery instead
+
+
+def _private(column, user: Any):
+    """Over a facts table's case id: the organisation and restricted cases this user may see
+    (case_filter decides), which are added on the fly to the stored totals (those count
+    public and network cases only). Read first, so that their facts are then looked up by
+    case id; false when there are none."""
+    if not getattr(user, "is_authenticated", False):
+        return false()
+    # case_filter decides; the candidates (every case the user's organisation leads or
+    # partners, or whose team the user is on: the only ways access.py opens a private case)
+    # only let the database start from a few index lookups instead of every private case.
+    candidates = union(
+        select(Case.id).where(Case.lead_organisation_id == user.organisation_id),
+        select(case_partners.c.case_id).where(
+            case_partners.c.organisation_id == user.organisation_id
+        ),
+        select(CaseMember.case_id).where(CaseMember.user_id == user.id),
+    )
+    stmt = select(Case.id).where(
+        Case.id.in_(candidates),
+        Case.confidentiality.in_((C.ORGANISATION, C.RESTRICTED)),
+        case_filter(user),
+    )
+    ids = list(db.session.scalars(stmt.limit(PRIVATE_AS_LIST + 1)))
+    if len(ids) > PRIVATE_AS_LIST:
+        return column.in_(stmt)
+    return column.in_(ids) if ids else false()
 
 
 def _sum(stored: list, stmt) -> dict[tuple, list[int]]:
@@ -116,12 +146,42 @@ def _sum(stored: list, stmt) -> dict[tuple, list[int]]:
     return facts.add_rows(counts, db.session.execute(stmt).tuples())
 
 
+class _LazyArgs(Mapping):
+    """Case-list parameters computed when first read: the page shows a part of the numbers
+    it computes (the busiest columns), and building thousands of dicts is not free."""
+
+    __slots__ = ("_args", "_changes", "_links")
+
+    def __init__(self, links: _Links, changes: dict[str, Any]):
+        self._links, self._changes, self._args = links, changes, None
+
+    def _get(self) -> Args:
+        if self._args is None:
+            self._args = self._links(**self._changes)
+        return self._args
+
+    def __getitem__(self, key: str) -> Any:
+        return self._get()[key]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get())
+
+
 class _Links:
     """Case-list query parameters for many numbers on one base of filters (filter_args,
     without re-reading the filters for each number)."""
 
     def __init__(self, filters: CaseFilters):
         self.base = filter_args(filters)
+
+    def lazy(self, **changes: Any) -> _LazyArgs:
+        return _LazyArgs(self, changes)
 
     def __call__(self, **changes: Any) -> Args:
         args = dict(self.base)
@@ -171,6 +231,7 @@ class Matrix:
     columns: list[Column]
     cells: dict[tuple[int, int], Cell]
     max_cases: int = 0
+    total_columns: int = 0  # columns with numbers (more than `columns` when limited)
 
     def cell(self, right_id: int, key: int) -> Cell | None:
         return self.cells.get((right_id, key))
@@ -232,14 +293,21 @@ def _columns(dimension: str, keys: set[int], filters: CaseFilters) -> list[Colum
     )
 
 
-def rights_matrix(user: Any, filters: CaseFilters, dimension: str = "jurisdiction") -> Matrix:
+def _top(totals: dict[int, int], n: int) -> set[int]:
+    return set(sorted(totals, key=lambda k: (-totals[k], k))[:n])
+
+
+def rights_matrix(
+    user: Any, filters: CaseFilters, dimension: str = "jurisdiction", limit: int | None = None
+) -> Matrix:
     """Rights x jurisdictions (or forums, or regional systems): cases, decided, wins per cell.
 
     The page's right filter chooses the rows (it is not applied to the case set, so that every
     cell's link, which sets right=<row>, lists exactly the cell's cases). Unfiltered: the
     stored totals of public and network cases plus, counted from their facts, the
     organisation and restricted cases the user may see. Filtered: one GROUP BY over the facts
-    of the visible cases that match.
+    of the visible cases that match. limit: only the columns with the most cases (the
+    matrix's total_columns says how many there are).
     """
     if dimension not in DIMENSIONS:
         raise ValueError(dimension)
@@ -247,17 +315,36 @@ def rights_matrix(user: Any, filters: CaseFilters, dimension: str = "jurisdictio
     wanted = sorted(set(filters._ids.get("right") or ())) or None
     only_rows = [F.right_id.in_(wanted)] if wanted else []
     if base_filters.is_empty:
-        counts = _sum(
-            facts.stored_totals([dimension], wanted),
-            facts.matrix_select(dimension, [F.case_id.in_(_private_ids(user)), *only_rows]),
-        )
+        counts = _sum([], facts.matrix_select(dimension, [_private(F.case_id, user), *only_rows]))
+        # Which columns and rows have numbers, and each column's cases, from the totals.
+        per_column: dict[int, int] = defaultdict(int)
+        present: set[int] = set()
+        for right_id, col, n in facts.stored_sums(dimension, wanted):
+            per_column[col] += n
+            present.add(right_id)
+        for (_view, right_id, col, _sub), values in counts.items():
+            per_column[col] += values[0]
+            present.add(right_id)
+        keep = _top(per_column, limit) if limit else None
+        counts = facts.add_rows(counts, facts.stored_totals([dimension], wanted, cols=keep))
+        all_keys = set(per_column)
     else:
         where = [F.case_id.in_(_visible_ids(user, base_filters)), *only_rows]
         counts = _sum([], facts.matrix_select(dimension, where, _fact_conditions(filters)))
-    by_cell = {(key[1], key[2]): values for key, values in counts.items() if any(values)}
-
-    rows = _rows(filters, {r for r, _ in by_cell})
-    columns = _columns(dimension, {k for _, k in by_cell}, filters)
+        per_column = defaultdict(int)
+        for key, values in counts.items():
+            per_column[key[2]] += values[0]
+        all_keys = {k for k, n in per_column.items() if n}
+        keep = _top(per_column, limit) if limit else None
+        present = {key[1] for key, values in counts.items() if any(values)}
+    by_cell = {
+        (key[1], key[2]): values
+        for key, values in counts.items()
+        if any(values) and (keep is None or key[2] in keep)
+    }
+    total_columns = len(_columns(dimension, all_keys, filters)) if keep is not None else None
+    rows = _rows(filters, present)
+    columns = _columns(dimension, keep if keep is not None else {k for _, k in by_cell}, filters)
     col_by_key = {c.key: c for c in columns}
     row_ids = {r.right_id for r in rows}
     code_of = {r.right_id: r.code for r in rows}
@@ -271,12 +358,14 @@ def rights_matrix(user: Any, filters: CaseFilters, dimension: str = "jurisdictio
             cases=n,
             decided=decided,
             wins=wins,
-            args=links(**link),
-            decided_args=links(**link, result="decided"),
-            wins_args=links(**link, result="won"),
+            args=links.lazy(**link),
+            decided_args=links.lazy(**link, result="decided"),
+            wins_args=links.lazy(**link, result="won"),
         )
     max_cases = max((c.cases for c in cells.values()), default=0)
-    return Matrix(dimension, rows, columns, cells, max_cases)
+    matrix = Matrix(dimension, rows, columns, cells, max_cases)
+    matrix.total_columns = len(columns) if total_columns is None else total_columns
+    return matrix
 
 
 # --- filings and outcomes over time ---------------------------------------------------------
@@ -305,7 +394,7 @@ def time_series(user: Any, filters: CaseFilters) -> list[YearPoint]:
         right = right_ids or [0]
         counts = _sum(
             facts.stored_totals(["year"], right),
-            facts.year_select([F.case_id.in_(_private_ids(user))], right_ids=right),
+            facts.year_select([_private(F.case_id, user)], right_ids=right),
         )
     else:
         where = [F.case_id.in_(_visible_ids(user, base_filters))]
@@ -344,34 +433,80 @@ class ProvisionForumTable:
     forums: list[tuple[int, str, str]]  # id, code, name
     # (provision_id, forum_id) -> {treatment value: (count, args)}
     cells: dict[tuple[int, int], dict[str, tuple[int, Args]]]
+    total_provisions: int = 0  # with numbers (more than `provisions` when limited)
+    total_forums: int = 0
+
+    def __post_init__(self) -> None:
+        self.total_provisions = self.total_provisions or len(self.provisions)
+        self.total_forums = self.total_forums or len(self.forums)
 
     @property
     def is_empty(self) -> bool:
         return not self.cells
 
+    def busiest(self, n_provisions: int, n_forums: int) -> ProvisionForumTable:
+        """The same table cut to the provisions and forums with the most treated cases."""
+        by_provision: dict[int, int] = defaultdict(int)
+        by_forum: dict[int, int] = defaultdict(int)
+        for (provision_id, forum_id), values in self.cells.items():
+            n = sum(count for count, _args in values.values())
+            by_provision[provision_id] += n
+            by_forum[forum_id] += n
 
-def provision_forum(user: Any, filters: CaseFilters) -> ProvisionForumTable:
+        def top(totals: dict[int, int], n: int) -> set[int]:
+            return set(sorted(totals, key=lambda k: (-totals[k], k))[:n])
+
+        provisions, forums = top(by_provision, n_provisions), top(by_forum, n_forums)
+        return ProvisionForumTable(
+            [p for p in self.provisions if p[0] in provisions],
+            [f for f in self.forums if f[0] in forums],
+            {k: v for k, v in self.cells.items() if k[0] in provisions and k[1] in forums},
+            len(self.provisions),
+            len(self.forums),
+        )
+
+
+def provision_forum(
+    user: Any, filters: CaseFilters, limit: tuple[int, int] | None = None
+) -> ProvisionForumTable:
     """Which provisions succeed before which forums: per provision and forum, the cases whose
     proceeding there upheld / rejected / did not reach the provision (among cases invoking it).
 
     The page's provision and forum filters choose rows and columns; a right filter keeps the
-    cases counting for the right before that forum. One GROUP BY query.
+    cases counting for the right before that forum. Unfiltered: stored totals plus the
+    private cases the user may see; filtered: one GROUP BY query. limit: (provisions, forums)
+    with the most cases only (total_provisions and total_forums say how many there are).
     """
     base_filters = _without(filters, "provision", "right", "result", "treatment")
-    if base_filters.is_empty and not filters.right:
-        wanted = set(filters._ids.get("provision") or ())
-        counts = _sum(
-            facts.stored_totals(facts.TREATMENT_VIEWS.values()),
-            facts.provision_select([PF.case_id.in_(_private_ids(user))]),
+    if not (base_filters.is_empty and not filters.right):
+        table = _provision_table(
+            filters, base_filters, _provision_forum_rows(user, filters, base_filters)
         )
-        raw = [
-            (key[2], key[3], key[0].removeprefix("provision-"), values[0])
-            for key, values in counts.items()
-            if values[0] and (not wanted or key[2] in wanted)
-        ]
-    else:
-        raw = _provision_forum_rows(user, filters, base_filters)
-    return _provision_table(filters, base_filters, raw)
+        return table.busiest(*limit) if limit else table
+    wanted = set(filters._ids.get("provision") or ())
+    private = _sum([], facts.provision_select([_private(PF.case_id, user)]))
+    per_provision: dict[int, int] = defaultdict(int)
+    per_forum: dict[int, int] = defaultdict(int)
+    sums = [(k[2], k[3], v[0]) for k, v in private.items()] + facts.stored_provision_sums()
+    for provision_id, forum_id, n in sums:
+        if n and (not wanted or provision_id in wanted):
+            per_provision[provision_id] += n
+            per_forum[forum_id] += n
+    provisions = _top(per_provision, limit[0]) if limit else None
+    forums = _top(per_forum, limit[1]) if limit else None
+    counts = facts.add_rows(
+        private, facts.stored_totals(facts.TREATMENT_VIEWS.values(), cols=provisions, subs=forums)
+    )
+    raw = [
+        (key[2], key[3], key[0].removeprefix("provision-"), values[0])
+        for key, values in counts.items()
+        if values[0]
+        and (not wanted or key[2] in wanted)
+        and (provisions is None or (key[2] in provisions and key[3] in forums))
+    ]
+    table = _provision_table(filters, base_filters, raw)
+    table.total_provisions, table.total_forums = len(per_provision), len(per_forum)
+    return table
 
 
 def _provision_forum_rows(user: Any, filters: CaseFilters, base_filters: CaseFilters) -> list:
@@ -464,7 +599,7 @@ def _provision_table(filters: CaseFilters, base_filters: CaseFilters, raw: list)
     for provision_id, forum_id, value, n in raw:
         cells[(provision_id, forum_id)][value] = (
             n,
-            links(
+            links.lazy(
                 provision=prov_code[provision_id],
                 forum=forum_code[forum_id],
                 treatment=value,
@@ -519,7 +654,7 @@ def world_map(user: Any, filters: CaseFilters) -> list[MapPoint]:
     base_filters = _without(filters, "result", "treatment")
     right_ids = sorted(set(filters._ids.get("right") or ()))
     if _without(base_filters, "right").is_empty and len(right_ids) <= 1:
-        private = F.case_id.in_(_private_ids(user))
+        private = _private(F.case_id, user)
         if right_ids:
             # One right: the cases counting for it and won on it, as in its matrix row.
             counts = _sum(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -33,6 +34,10 @@ from tracker.security import safe_next
 from tracker.taxonomy.models import Forum, Jurisdiction, JurisdictionKind, Right
 
 PER_PAGE = 20
+# The busiest matrix columns (and provisions x forums) shown by default; ?columns=all shows all.
+COLUMNS_SHOWN = 20
+PROVISIONS_SHOWN = 20
+MAP_ROWS_SHOWN = 30  # rows of the map's table (the map itself shows every jurisdiction)
 
 
 def _require(action: str) -> None:
@@ -61,14 +66,19 @@ def index():
         errors["view"] = _("Choose jurisdictions, forums or regional systems.")
         view = "jurisdiction"
     try:
-        filters = parse_filters(_args_without("view", "result", "treatment", "page"))
+        filters = parse_filters(_args_without("view", "result", "treatment", "page", "columns"))
     except FilterError as exc:
         errors.update(exc.errors)
         filters = parse_filters({})
-    matrix = queries.rights_matrix(current_user, filters, view)
+    show_all = request.args.get("columns") == "all"
+    matrix = queries.rights_matrix(
+        current_user, filters, view, limit=None if show_all else COLUMNS_SHOWN
+    )
     series = queries.time_series(current_user, filters)
     points = queries.world_map(current_user, filters)
-    table = queries.provision_forum(current_user, filters)
+    table = queries.provision_forum(
+        current_user, filters, limit=None if show_all else (PROVISIONS_SHOWN, COLUMNS_SHOWN)
+    )
     return render_template(
         "patterns/index.html",
         view=view,
@@ -76,6 +86,10 @@ def index():
         errors=errors,
         args=request.args,
         matrix=matrix,
+        show_all=show_all,
+        map_rows=MAP_ROWS_SHOWN,
+        # Translated once, filled per cell (a thousand cells, each with its label).
+        cases_label=get_translations().gettext("%(n)s cases on %(right)s in %(col)s"),
         series=series,
         chart=charts.year_chart(series),
         points=points,
@@ -85,7 +99,9 @@ def index():
         watched_rights=svc.watched_ids(current_user, WatchKind.RIGHT),
         watched_jurisdictions=svc.watched_ids(current_user, WatchKind.JURISDICTION),
         watch_form=WatchForm(),
-        view_args={k: request.args.getlist(k) for k in request.args if k != "view"},
+        view_args={
+            k: request.args.getlist(k) for k in request.args if k not in ("view", "columns")
+        },
     ), (400 if errors else 200)
 
 
