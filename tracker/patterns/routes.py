@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -88,8 +87,6 @@ def index():
         matrix=matrix,
         show_all=show_all,
         map_rows=MAP_ROWS_SHOWN,
-        # Translated once, filled per cell (a thousand cells, each with its label).
-        cases_label=get_translations().gettext("%(n)s cases on %(right)s in %(col)s"),
         series=series,
         chart=charts.year_chart(series),
         points=points,
