@@ -64,7 +64,7 @@ def upgrade():
     )
     op.create_table(
         "pattern_totals",
-        sa.Column("view", sa.String(length=20), nullable=False),
+        sa.Column("view", sa.String(length=32), nullable=False),
         sa.Column("right_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("col", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("sub", sa.Integer(), autoincrement=False, nullable=False),

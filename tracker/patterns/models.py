@@ -257,7 +257,7 @@ class PatternTotal(db.Model):
     __tablename__ = "pattern_totals"
     __table_args__ = ({"sqlite_with_rowid": False},)
 
-    view: Mapped[str] = mapped_column(String(20), primary_key=True)
+    view: Mapped[str] = mapped_column(String(32), primary_key=True)
     right_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     col: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     sub: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
