@@ -372,8 +372,10 @@ def _statements(client, path: str) -> int:
 
 def test_patterns_page_runs_the_same_queries_however_many_cases(world, factory, client, login):
     editor = Editor(world, factory, 11)
-    for _ in range(8):  # some private cases of the outsider's organisation among them
+    for _ in range(8):
         editor.new_case()
+    # A private case of the outsider's organisation, so that both counts add private cases.
+    factory.case(organisation=world.o["A"], confidentiality=Confidentiality.ORGANISATION)
     db.session.commit()
     login(world.u["outsider"])
     small = _statements(client, "/patterns/")

@@ -122,16 +122,22 @@ def _private(column, user: Any):
     # case_filter decides; the candidates (every case the user's organisation leads or
     # partners, or whose team the user is on: the only ways access.py opens a private case)
     # only let the database start from a few index lookups instead of every private case.
+    private = (C.ORGANISATION, C.RESTRICTED)
     candidates = union(
-        select(Case.id).where(Case.lead_organisation_id == user.organisation_id),
+        select(Case.id).where(
+            Case.confidentiality.in_(private), Case.lead_organisation_id == user.organisation_id
+        ),
         select(case_partners.c.case_id).where(
             case_partners.c.organisation_id == user.organisation_id
         ),
         select(CaseMember.case_id).where(CaseMember.user_id == user.id),
     )
+    ids = list(db.session.scalars(candidates.limit(PRIVATE_AS_LIST + 1)))
+    if not ids:
+        return false()
     stmt = select(Case.id).where(
-        Case.id.in_(candidates),
-        Case.confidentiality.in_((C.ORGANISATION, C.RESTRICTED)),
+        Case.id.in_(ids if len(ids) <= PRIVATE_AS_LIST else candidates),
+        Case.confidentiality.in_(private),
         case_filter(user),
     )
     ids = list(db.session.scalars(stmt.limit(PRIVATE_AS_LIST + 1)))
