@@ -108,6 +108,14 @@ def _only(column, case_ids) -> list:
     return [] if case_ids is None else [column.in_(case_ids)]
 
 
+def _treatments_of(case_ids) -> list:
+    """Over ProceedingTreatment: of these cases' proceedings (PostgreSQL otherwise scans every
+    treatment to find the few of one case)."""
+    if case_ids is None:
+        return []
+    return [PT.proceeding_id.in_(select(Proceeding.id).where(Proceeding.case_id.in_(case_ids)))]
+
+
 def _bool(value: bool):
     return literal(value, Boolean)
 
@@ -171,6 +179,7 @@ def fact_rows_select(case_ids=None):
         _bool(False),
         _bool(False),
     ).join(Case, Case.id == cp.c.case_id)
+    case_right = case_right.where(*_only(Case.id, case_ids))
 
     fs = _system_of_forum()
     # (case, proceeding, 0): every proceeding, its outcome whatever the rights.
@@ -204,16 +213,18 @@ def fact_rows_select(case_ids=None):
             literal(1).label("tag"),
             literal(0).label("treat"),
             literal(0).label("up"),
-        ).join(cp, cp.c.case_id == Proceeding.case_id),
+        )
+        .join(cp, cp.c.case_id == Proceeding.case_id)
+        .where(*_only(Proceeding.case_id, case_ids)),
         select(Proceeding.id, f3.c.family_id, literal(0), literal(1), upheld)
         .join(PT, PT.proceeding_id == Proceeding.id)
         .join(f3, f3.c.member_id == PT.right_id)
-        .where(*_only(Proceeding.case_id, case_ids)),
+        .where(*_only(Proceeding.case_id, case_ids), *_treatments_of(case_ids)),
         select(Proceeding.id, f4.c.family_id, literal(0), literal(1), upheld)
         .join(PT, PT.proceeding_id == Proceeding.id)
         .join(provision_rights, provision_rights.c.provision_id == PT.provision_id)
         .join(f4, f4.c.member_id == provision_rights.c.right_id)
-        .where(*_only(Proceeding.case_id, case_ids)),
+        .where(*_only(Proceeding.case_id, case_ids), *_treatments_of(case_ids)),
     ).subquery("pat_raw")
     flags = (
         select(
@@ -248,6 +259,8 @@ def fact_rows_select(case_ids=None):
         .join(Proceeding, Proceeding.id == flags.c.pid)
         .join(Case, Case.id == Proceeding.case_id)
         .join(fs, fs.c.forum_id == Proceeding.forum_id)
+        # Repeated so that planners look the few cases up rather than join every proceeding.
+        .where(*_only(Proceeding.case_id, case_ids))
     )
     return union_all(case_any, case_right, proceeding_any, proceeding_right)
 
@@ -274,7 +287,12 @@ def provision_rows_select(case_ids=None):
         )
         .join(Proceeding, Proceeding.id == PT.proceeding_id)
         .join(Case, Case.id == Proceeding.case_id)
-        .where(PT.provision_id.is_not(None), invoked, *_only(Proceeding.case_id, case_ids))
+        .where(
+            PT.provision_id.is_not(None),
+            invoked,
+            *_only(Proceeding.case_id, case_ids),
+            *_treatments_of(case_ids),
+        )
         .distinct()
     )
 
