@@ -1,9 +1,11 @@
 """Read side of the patterns area: matrices, time series, provision x forum, the map.
 
 Every function is pure in the sense a cache needs: (user, filters[, option]) -> plain data,
-no writes, no request access. Every statement starts from case_filter(user), so a case the
-user may not see changes no number. Each function runs a handful of GROUP BY queries over the
-visible set; none runs a query per cell or per row.
+no writes, no request access. Numbers come from the derived tables of
+tracker/patterns/facts.py: unfiltered, the stored totals of public and network cases plus the
+organisation and restricted cases this user may see (case_filter decides, counted from their
+facts); filtered, one GROUP BY over the facts of the visible cases that match (case_filter
+again). So a case the user may not see changes no number. None runs a query per cell or row.
 
 The counting rule is documented in tracker/patterns/rules.py (and on the page): numbers are
 cases; a right includes its children, crosswalked provisions and treatments; a "win on R" is
