@@ -11,9 +11,9 @@ from flask.cli import with_appcontext
 
 from tracker.extensions import db
 
-# The search index follows the data by itself (triggers / generated columns); opportunities
-# are computed by the patterns area, which is slow over many cases (hence the limit).
-AUTO_REFRESH_LIMIT = 1_000
+# The search index follows the data by itself (triggers / generated columns); the patterns
+# page's facts are rebuilt by the generator itself; opportunities are refreshed here (a full,
+# set-based refresh: seconds at 100,000 cases).
 
 
 def _refresh_derived_data() -> list[str]:
@@ -95,9 +95,10 @@ def _import_real() -> None:
 @click.option(
     "--refresh-derived/--skip-derived",
     "refresh",
-    default=None,
-    help="Refresh knock-on opportunities afterwards (default: only up to "
-    f"{AUTO_REFRESH_LIMIT:,} cases, since the refresh is slow on large data).",
+    default=True,
+    show_default=True,
+    help="Refresh knock-on opportunities afterwards (the patterns page's numbers are always "
+    "rebuilt).",
 )
 @click.option("--real", is_flag=True, help="Load the real ECHR-OD judgments instead.")
 @with_appcontext
@@ -145,8 +146,8 @@ def demo(n_cases, seed, documents, reset, yes, sign_in, today, refresh, real):
     )
     for table, count in result.counts.items():
         click.echo(f"  {table:>26}: {count:,}")
-    if refresh is None:
-        refresh = n_cases <= AUTO_REFRESH_LIMIT
+    if result.derived:
+        click.echo(f"Rebuilt {result.derived}.")
     if refresh:
         for line in _refresh_derived_data():
             click.echo(f"Refreshed {line}.")

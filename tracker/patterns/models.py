@@ -197,3 +197,71 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PatternFact(db.Model):
+    """Derived: what the patterns page groups by, one row per (case, proceeding, right family).
+
+    `proceeding_id` 0 is the case itself, `right_id` 0 is "any right": every case has a row
+    (case, 0, 0) and every proceeding a row (case, proceeding, 0); a case has a row (case, 0, R)
+    when it counts for R by its tags or crosswalked provisions, and (case, proceeding, R) when
+    the proceeding counts for R (tracker/patterns/rules.py), with the flags of the counting
+    rule. Kept exact on every commit by tracker.patterns.facts (no foreign keys, so that the
+    rows of a deleted case can still be found and subtracted).
+    """
+
+    __tablename__ = "pattern_facts"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    case_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    proceeding_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    right_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    jurisdiction_id: Mapped[int]  # the case's
+    is_open: Mapped[bool]  # public or network: counted in pattern_totals
+    forum_id: Mapped[int]  # 0 on case rows
+    system_id: Mapped[int]  # the forum's regional system, or 0
+    filed_on: Mapped[date | None]
+    is_treat: Mapped[bool]  # a treatment of this proceeding names the right
+    decided: Mapped[bool]
+    won: Mapped[bool]  # a win on the right (on right 0: outcome win or partial win)
+    lost: Mapped[bool]
+
+
+class PatternProvisionFact(db.Model):
+    """Derived: a treatment of a provision the case invokes, before the proceeding's forum."""
+
+    __tablename__ = "pattern_provision_facts"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    case_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    proceeding_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    provision_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    treatment: Mapped[str] = mapped_column(String(20), primary_key=True)
+    forum_id: Mapped[int]
+    filed_on: Mapped[date | None]
+    is_open: Mapped[bool]
+
+
+class PatternTotal(db.Model):
+    """Derived: the numbers of the unfiltered patterns page over public and network cases.
+
+    One row per view and cell (`view`, `right_id`, `col`, `sub`), counting distinct cases:
+    matrix views "jurisdiction", "forum", "system" (col = the column's id; cases, decided,
+    wins), "year" (right 0 or a right; col = year; cases = filed, wins, losses), "map" (col =
+    jurisdiction; cases, wins), "provision-upheld", "provision-rejected",
+    "provision-not_reached" (col = provision, sub = forum; cases). The organisation and
+    restricted cases a user may see are added when the page is shown
+    (tracker.patterns.queries).
+    """
+
+    __tablename__ = "pattern_totals"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    view: Mapped[str] = mapped_column(String(32), primary_key=True)
+    right_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    col: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    sub: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    cases: Mapped[int] = mapped_column(default=0)
+    decided: Mapped[int] = mapped_column(default=0)
+    wins: Mapped[int] = mapped_column(default=0)
+    losses: Mapped[int] = mapped_column(default=0)

@@ -1,9 +1,11 @@
 """Read side of the patterns area: matrices, time series, provision x forum, the map.
 
 Every function is pure in the sense a cache needs: (user, filters[, option]) -> plain data,
-no writes, no request access. Every statement starts from case_filter(user), so a case the
-user may not see changes no number. Each function runs a handful of GROUP BY queries over the
-visible set; none runs a query per cell or per row.
+no writes, no request access. Numbers come from the derived tables of
+tracker/patterns/facts.py: unfiltered, the stored totals of public and network cases plus the
+organisation and restricted cases this user may see (case_filter decides, counted from their
+facts); filtered, one GROUP BY over the facts of the visible cases that match (case_filter
+again). So a case the user may not see changes no number. None runs a query per cell or row.
 
 The counting rule is documented in tracker/patterns/rules.py (and on the page): numbers are
 cases; a right includes its children, crosswalked provisions and treatments; a "win on R" is
@@ -23,36 +25,40 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, exists, extract, func, literal, or_, select
-from sqlalchemy import union_all as sa_union_all
+from sqlalchemy import Select, and_, distinct, exists, false, func, or_, select, union
 
 from tracker.access import case_filter
 from tracker.cases.filters import CaseFilters, apply_filters
 from tracker.cases.models import (
     Case,
+    CaseMember,
     Proceeding,
     ProceedingTreatment,
     Treatment,
+    case_partners,
     case_provisions,
-    case_rights,
 )
 from tracker.extensions import db
-from tracker.patterns import rules
+from tracker.patterns import facts, rules
+from tracker.patterns.models import PatternFact as F
+from tracker.patterns.models import PatternProvisionFact as PF
 from tracker.taxonomy.models import (
     Forum,
     Jurisdiction,
-    JurisdictionKind,
     Provision,
     Right,
     provision_rights,
 )
+from tracker.types import Confidentiality
 
+C = Confidentiality
 DIMENSIONS = ("jurisdiction", "forum", "system")
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -82,6 +88,18 @@ def _visible_ids(user: Any, filters: CaseFilters, audience: Any = None) -> Selec
     return apply_filters(select(Case.id).where(case_filter(user, audience)), filters)
 
 
+def _fact_conditions(filters: CaseFilters) -> Any:
+    """The forum and period filters over pattern_facts (they select proceedings)."""
+    conditions = []
+    if filters._ids.get("forum"):
+        conditions.append(F.forum_id.in_(filters._ids["forum"]))
+    if filters.filed_from:
+        conditions.append(F.filed_on >= filters.filed_from)
+    if filters.filed_to:
+        conditions.append(F.filed_on <= filters.filed_to)
+    return and_(*conditions) if conditions else None
+
+
 def _proceeding_conditions(filters: CaseFilters) -> list:
     conditions = []
     if filters._ids.get("forum"):
@@ -93,133 +111,94 @@ def _proceeding_conditions(filters: CaseFilters) -> list:
     return conditions
 
 
-def _family_map():
-    """(family_id, member_id): each right stands for itself and its parent (two levels)."""
-    own = select(Right.id.label("family_id"), Right.id.label("member_id"))
-    parent = select(Right.parent_id.label("family_id"), Right.id.label("member_id")).where(
-        Right.parent_id.is_not(None)
+PRIVATE_AS_LIST = 5000  # more private cases than this: looked up by a subquery instead
+
+
+def _private(column, user: Any):
+    """Over a facts table's case id: the organisation and restricted cases this user may see
+    (case_filter decides), which are added on the fly to the stored totals (those count
+    public and network cases only). Read first, so that their facts are then looked up by
+    case id; false when there are none."""
+    if not getattr(user, "is_authenticated", False):
+        return false()
+    # case_filter decides; the candidates (every case the user's organisation leads or
+    # partners, or whose team the user is on: the only ways access.py opens a private case)
+    # only let the database start from a few index lookups instead of every private case.
+    private = (C.ORGANISATION, C.RESTRICTED)
+    candidates = union(
+        select(Case.id).where(
+            Case.confidentiality.in_(private), Case.lead_organisation_id == user.organisation_id
+        ),
+        select(case_partners.c.case_id).where(
+            case_partners.c.organisation_id == user.organisation_id
+        ),
+        select(CaseMember.case_id).where(CaseMember.user_id == user.id),
     )
-    return sa_union_all(own, parent).subquery("fam")
-
-
-def _case_pairs(base_ids: Select):
-    """(case_id, right_id) for tags and crosswalked provisions, expanded to parent rights."""
-    fam = _family_map()
-    tags = select(case_rights.c.case_id, case_rights.c.right_id)
-    via = select(case_provisions.c.case_id, provision_rights.c.right_id).join(
-        provision_rights, provision_rights.c.provision_id == case_provisions.c.provision_id
+    ids = list(db.session.scalars(candidates.limit(PRIVATE_AS_LIST + 1)))
+    if not ids:
+        return false()
+    stmt = select(Case.id).where(
+        Case.id.in_(ids if len(ids) <= PRIVATE_AS_LIST else candidates),
+        Case.confidentiality.in_(private),
+        case_filter(user),
     )
-    raw = sa_union_all(tags, via).subquery("raw_cp")
-    return (
-        select(raw.c.case_id, fam.c.family_id.label("right_id"))
-        .join(fam, fam.c.member_id == raw.c.right_id)
-        .where(raw.c.case_id.in_(base_ids))
-        .distinct()
-        .subquery("cp")
-    )
+    ids = list(db.session.scalars(stmt.limit(PRIVATE_AS_LIST + 1)))
+    if len(ids) > PRIVATE_AS_LIST:
+        return column.in_(stmt)
+    return column.in_(ids) if ids else false()
 
 
-def _proceeding_pairs(base_ids: Select, conditions: list):
-    """Per (proceeding, right family) the flags of the counting rule.
-
-    Columns: proceeding_id, case_id, forum_id, outcome, filed_on, right_id, is_tag, is_treat,
-    is_upheld (0/1 maxima). A row exists only when the proceeding counts for the right.
-    """
-    fam = _family_map()
-    cp = _case_pairs(base_ids)
-    PT = ProceedingTreatment
-    cols = (Proceeding.id, Proceeding.case_id, Proceeding.forum_id, Proceeding.outcome)
-    tag_rows = (
-        select(
-            *cols,
-            Proceeding.filed_on,
-            cp.c.right_id,
-            literal(1).label("is_tag"),
-            literal(0).label("is_treat"),
-            literal(0).label("is_upheld"),
-        )
-        .join(cp, cp.c.case_id == Proceeding.case_id)
-        .where(*conditions)
-    )
-    upheld = case((PT.treatment == Treatment.UPHELD, 1), else_=0)
-    treat_direct = select(
-        *cols,
-        Proceeding.filed_on,
-        PT.right_id.label("right_id"),
-        literal(0),
-        literal(1),
-        upheld,
-    ).join(PT, PT.proceeding_id == Proceeding.id)
-    treat_direct = treat_direct.where(
-        PT.right_id.is_not(None), Proceeding.case_id.in_(base_ids), *conditions
-    )
-    treat_prov = (
-        select(
-            *cols,
-            Proceeding.filed_on,
-            provision_rights.c.right_id,
-            literal(0),
-            literal(1),
-            upheld,
-        )
-        .join(PT, PT.proceeding_id == Proceeding.id)
-        .join(provision_rights, provision_rights.c.provision_id == PT.provision_id)
-        .where(Proceeding.case_id.in_(base_ids), *conditions)
-    )
-    raw = sa_union_all(tag_rows, treat_direct, treat_prov).subquery("raw_pp")
-    # Treatment rows name member rights: expand them to the family (tag rows already are).
-    expanded = (
-        select(
-            raw.c.id.label("proceeding_id"),
-            raw.c.case_id,
-            raw.c.forum_id,
-            raw.c.outcome,
-            raw.c.filed_on,
-            fam.c.family_id.label("right_id"),
-            raw.c.is_tag,
-            raw.c.is_treat,
-            raw.c.is_upheld,
-        )
-        .join(fam, fam.c.member_id == raw.c.right_id)
-        .where(or_(raw.c.is_treat == 1, fam.c.family_id == fam.c.member_id))
-    ).subquery("exp_pp")
-    return (
-        select(
-            expanded.c.proceeding_id,
-            expanded.c.case_id,
-            expanded.c.forum_id,
-            expanded.c.outcome,
-            expanded.c.filed_on,
-            expanded.c.right_id,
-            func.max(expanded.c.is_tag).label("is_tag"),
-            func.max(expanded.c.is_treat).label("is_treat"),
-            func.max(expanded.c.is_upheld).label("is_upheld"),
-        )
-        .group_by(
-            expanded.c.proceeding_id,
-            expanded.c.case_id,
-            expanded.c.forum_id,
-            expanded.c.outcome,
-            expanded.c.filed_on,
-            expanded.c.right_id,
-        )
-        .subquery("pp")
-    )
+def _sum(stored: list, stmt) -> dict[tuple, list[int]]:
+    """Stored totals plus the rows of a statement over the facts, by (view, right, col, sub)."""
+    counts = facts.add_rows({}, stored)
+    return facts.add_rows(counts, db.session.execute(stmt).tuples())
 
 
-def _won(pp) -> Any:
-    return and_(
-        pp.c.outcome.in_(rules.WIN_OUTCOMES),
-        or_(pp.c.is_upheld == 1, and_(pp.c.is_tag == 1, pp.c.is_treat == 0)),
-    )
+class _LazyArgs(Mapping):
+    """Case-list parameters computed when first read: the page shows a part of the numbers
+    it computes (the busiest columns), and building thousands of dicts is not free."""
+
+    __slots__ = ("_args", "_changes", "_links")
+
+    def __init__(self, links: _Links, changes: dict[str, Any]):
+        self._links, self._changes, self._args = links, changes, None
+
+    def _get(self) -> Args:
+        if self._args is None:
+            self._args = self._links(**self._changes)
+        return self._args
+
+    def __getitem__(self, key: str) -> Any:
+        return self._get()[key]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get())
 
 
-def _decided(pp) -> Any:
-    return pp.c.outcome.in_(rules.DECIDED_OUTCOMES)
+class _Links:
+    """Case-list query parameters for many numbers on one base of filters (filter_args,
+    without re-reading the filters for each number)."""
 
+    def __init__(self, filters: CaseFilters):
+        self.base = filter_args(filters)
 
-def _lost(pp) -> Any:
-    return pp.c.outcome.in_(rules.LOST_OUTCOMES)
+    def lazy(self, **changes: Any) -> _LazyArgs:
+        return _LazyArgs(self, changes)
+
+    def __call__(self, **changes: Any) -> Args:
+        args = dict(self.base)
+        for key, value in changes.items():
+            if value in (None, "", [], ()):
+                args.pop(key, None)
+            else:
+                args[key] = value[0] if isinstance(value, list) and len(value) == 1 else value
+        return args
 
 
 # --- the rights matrix ----------------------------------------------------------------------
@@ -260,6 +239,7 @@ class Matrix:
     columns: list[Column]
     cells: dict[tuple[int, int], Cell]
     max_cases: int = 0
+    total_columns: int = 0  # columns with numbers (more than `columns` when limited)
 
     def cell(self, right_id: int, key: int) -> Cell | None:
         return self.cells.get((right_id, key))
@@ -321,79 +301,73 @@ def _columns(dimension: str, keys: set[int], filters: CaseFilters) -> list[Colum
     )
 
 
+def _top(totals: dict[int, int], n: int) -> set[int]:
+    return set(sorted(totals, key=lambda k: (-totals[k], k))[:n])
+
+
 def rights_matrix(
-    user: Any, filters: CaseFilters, dimension: str = "jurisdiction", *, audience: Any = None
+    user: Any,
+    filters: CaseFilters,
+    dimension: str = "jurisdiction",
+    limit: int | None = None,
+    *,
+    audience: Any = None,
 ) -> Matrix:
     """Rights x jurisdictions (or forums, or regional systems): cases, decided, wins per cell.
 
     With an audience (the network report), only the cases that audience may receive count.
 
     The page's right filter chooses the rows (it is not applied to the case set, so that every
-    cell's link, which sets right=<row>, lists exactly the cell's cases). Four GROUP BY queries.
+    cell's link, which sets right=<row>, lists exactly the cell's cases). Unfiltered: the
+    stored totals of public and network cases plus, counted from their facts, the
+    organisation and restricted cases the user may see. Filtered: one GROUP BY over the facts
+    of the visible cases that match. limit: only the columns with the most cases (the
+    matrix's total_columns says how many there are).
     """
     if dimension not in DIMENSIONS:
         raise ValueError(dimension)
     base_filters = _without(filters, "right", "result", "treatment")
-    base_ids = _visible_ids(user, base_filters, audience)
-    conditions = _proceeding_conditions(filters)
-    pp = _proceeding_pairs(base_ids, conditions)
-    counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
-
-    if dimension == "jurisdiction":
-        cp = _case_pairs(base_ids)
-        pairs = sa_union_all(
-            select(cp.c.case_id, cp.c.right_id),
-            select(pp.c.case_id, pp.c.right_id).where(pp.c.is_treat == 1),
-        ).subquery("pairs")
-        key_of = Case.jurisdiction_id
-
-        def grouped(source, where=None):
-            stmt = (
-                select(source.c.right_id, key_of, func.count(distinct(source.c.case_id)))
-                .join(Case, Case.id == source.c.case_id)
-                .group_by(source.c.right_id, key_of)
-            )
-            return stmt.where(where) if where is not None else stmt
-
-        case_rows = db.session.execute(grouped(pairs)).all()
+    wanted = sorted(set(filters._ids.get("right") or ())) or None
+    only_rows = [F.right_id.in_(wanted)] if wanted else []
+    # The stored totals are those of every public and network case: an audience (the
+    # network report) counts from the facts of what it may receive instead.
+    if base_filters.is_empty and audience is None:
+        counts = _sum([], facts.matrix_select(dimension, [_private(F.case_id, user), *only_rows]))
+        # Which columns and rows have numbers, and each column's cases, from the totals.
+        per_column: dict[int, int] = defaultdict(int)
+        present: set[int] = set()
+        for right_id, col, n in facts.stored_sums(dimension, wanted):
+            per_column[col] += n
+            present.add(right_id)
+        for (_view, right_id, col, _sub), values in counts.items():
+            per_column[col] += values[0]
+            present.add(right_id)
+        keep = _top(per_column, limit) if limit else None
+        counts = facts.add_rows(counts, facts.stored_totals([dimension], wanted, cols=keep))
+        all_keys = set(per_column)
     else:
-        if dimension == "forum":
-            key_of = pp.c.forum_id
-
-            def grouped(source, where=None):
-                stmt = select(
-                    source.c.right_id, key_of, func.count(distinct(source.c.case_id))
-                ).group_by(source.c.right_id, key_of)
-                return stmt.where(where) if where is not None else stmt
-        else:
-            key_of = Forum.jurisdiction_id
-
-            def grouped(source, where=None):
-                stmt = (
-                    select(source.c.right_id, key_of, func.count(distinct(source.c.case_id)))
-                    .join(Forum, Forum.id == source.c.forum_id)
-                    .join(Jurisdiction, Jurisdiction.id == Forum.jurisdiction_id)
-                    .where(Jurisdiction.kind == JurisdictionKind.SYSTEM)
-                    .group_by(source.c.right_id, key_of)
-                )
-                return stmt.where(where) if where is not None else stmt
-
-        case_rows = db.session.execute(grouped(pp)).all()
-
-    for right_id, key, n in case_rows:
-        counts[(right_id, key)][0] = n
-    for right_id, key, n in db.session.execute(grouped(pp, _decided(pp))).all():
-        counts[(right_id, key)][1] = n
-    for right_id, key, n in db.session.execute(grouped(pp, _won(pp))).all():
-        counts[(right_id, key)][2] = n
-
-    rows = _rows(filters, {r for r, _ in counts})
-    columns = _columns(dimension, {k for _, k in counts}, filters)
+        where = [F.case_id.in_(_visible_ids(user, base_filters, audience)), *only_rows]
+        counts = _sum([], facts.matrix_select(dimension, where, _fact_conditions(filters)))
+        per_column = defaultdict(int)
+        for key, values in counts.items():
+            per_column[key[2]] += values[0]
+        all_keys = {k for k, n in per_column.items() if n}
+        keep = _top(per_column, limit) if limit else None
+        present = {key[1] for key, values in counts.items() if any(values)}
+    by_cell = {
+        (key[1], key[2]): values
+        for key, values in counts.items()
+        if any(values) and (keep is None or key[2] in keep)
+    }
+    total_columns = len(_columns(dimension, all_keys, filters)) if keep is not None else None
+    rows = _rows(filters, present)
+    columns = _columns(dimension, keep if keep is not None else {k for _, k in by_cell}, filters)
     col_by_key = {c.key: c for c in columns}
     row_ids = {r.right_id for r in rows}
     code_of = {r.right_id: r.code for r in rows}
+    links = _Links(base_filters)
     cells: dict[tuple[int, int], Cell] = {}
-    for (right_id, key), (n, decided, wins) in counts.items():
+    for (right_id, key), (n, decided, wins, _losses) in by_cell.items():
         if right_id not in row_ids or key not in col_by_key:
             continue
         link = {"right": code_of[right_id], **col_by_key[key].link}
@@ -401,12 +375,14 @@ def rights_matrix(
             cases=n,
             decided=decided,
             wins=wins,
-            args=filter_args(base_filters, **link),
-            decided_args=filter_args(base_filters, **link, result="decided"),
-            wins_args=filter_args(base_filters, **link, result="won"),
+            args=links.lazy(**link),
+            decided_args=links.lazy(**link, result="decided"),
+            wins_args=links.lazy(**link, result="won"),
         )
     max_cases = max((c.cases for c in cells.values()), default=0)
-    return Matrix(dimension, rows, columns, cells, max_cases)
+    matrix = Matrix(dimension, rows, columns, cells, max_cases)
+    matrix.total_columns = len(columns) if total_columns is None else total_columns
+    return matrix
 
 
 # --- filings and outcomes over time ---------------------------------------------------------
@@ -425,60 +401,46 @@ def time_series(user: Any, filters: CaseFilters) -> list[YearPoint]:
     """Per year of filing (of a proceeding): cases filed, cases won, cases lost.
 
     With a right filter, only proceedings counting for one of the rights are counted, and a win
-    is a win on one of them (the same as result=won in the case list). Three GROUP BY queries.
+    is a win on one of them (the same as result=won in the case list). Unfiltered, or filtered
+    on one right only: stored totals plus the private cases the user may see; otherwise one
+    GROUP BY over the facts of the matching visible cases.
     """
     base_filters = _without(filters, "result", "treatment")
-    base_ids = _visible_ids(user, base_filters)
-    conditions = [*_proceeding_conditions(filters), Proceeding.filed_on.is_not(None)]
-    right_ids = filters._ids.get("right") or ()
-    if right_ids:
-        pp = _proceeding_pairs(base_ids, conditions)
-        year = extract("year", pp.c.filed_on)
-
-        def grouped(where=None):
-            stmt = (
-                select(year, func.count(distinct(pp.c.case_id)))
-                .where(pp.c.right_id.in_(right_ids))
-                .group_by(year)
-            )
-            return stmt.where(where) if where is not None else stmt
-
-        filed = dict(db.session.execute(grouped()).all())
-        wins = dict(db.session.execute(grouped(_won(pp))).all())
-        losses = dict(db.session.execute(grouped(_lost(pp))).all())
-    else:
-        year = extract("year", Proceeding.filed_on)
-
-        def grouped(where=None):
-            stmt = (
-                select(year, func.count(distinct(Proceeding.case_id)))
-                .where(Proceeding.case_id.in_(base_ids), *conditions)
-                .group_by(year)
-            )
-            return stmt.where(where) if where is not None else stmt
-
-        filed = dict(db.session.execute(grouped()).all())
-        wins = dict(db.session.execute(grouped(Proceeding.outcome.in_(rules.WIN_OUTCOMES))).all())
-        losses = dict(
-            db.session.execute(grouped(Proceeding.outcome.in_(rules.LOST_OUTCOMES))).all()
+    right_ids = sorted(set(filters._ids.get("right") or ()))
+    if _without(base_filters, "right").is_empty and len(right_ids) <= 1:
+        right = right_ids or [0]
+        counts = _sum(
+            facts.stored_totals(["year"], right),
+            facts.year_select([_private(F.case_id, user)], right_ids=right),
         )
+    else:
+        where = [F.case_id.in_(_visible_ids(user, base_filters))]
+        counts = _sum(
+            [],
+            facts.year_select(
+                where, _fact_conditions(filters), right_ids=right_ids or [0], by_right=False
+            ),
+        )
+    by_year = {int(key[2]): values for key, values in counts.items() if any(values)}
+    links = _Links(base_filters)
     points = []
     # Every year from the first to the last filing: a year without filings is a zero on the
     # chart and in the table, not a gap that silently joins its neighbours.
-    years = sorted(int(y) for y in filed)
+    years = sorted(by_year)
     for y in range(years[0], years[-1] + 1) if years else ():
+        filed, _decided, wins, losses = by_year.get(y, (0, 0, 0, 0))
         start = max(date(y, 1, 1), filters.filed_from or date(y, 1, 1))
         end = min(date(y, 12, 31), filters.filed_to or date(y, 12, 31))
         period = {"filed_from": start.isoformat(), "filed_to": end.isoformat()}
         points.append(
             YearPoint(
                 year=y,
-                filed=filed.get(y, 0),
-                wins=wins.get(y, 0),
-                losses=losses.get(y, 0),
-                filed_args=filter_args(base_filters, **period),
-                wins_args=filter_args(base_filters, **period, result="won"),
-                losses_args=filter_args(base_filters, **period, result="lost"),
+                filed=filed,
+                wins=wins,
+                losses=losses,
+                filed_args=links(**period),
+                wins_args=links(**period, result="won"),
+                losses_args=links(**period, result="lost"),
             )
         )
     return points
@@ -491,21 +453,85 @@ class ProvisionForumTable:
     forums: list[tuple[int, str, str]]  # id, code, name
     # (provision_id, forum_id) -> {treatment value: (count, args)}
     cells: dict[tuple[int, int], dict[str, tuple[int, Args]]]
+    total_provisions: int = 0  # with numbers (more than `provisions` when limited)
+    total_forums: int = 0
+
+    def __post_init__(self) -> None:
+        self.total_provisions = self.total_provisions or len(self.provisions)
+        self.total_forums = self.total_forums or len(self.forums)
 
     @property
     def is_empty(self) -> bool:
         return not self.cells
 
+    def busiest(self, n_provisions: int, n_forums: int) -> ProvisionForumTable:
+        """The same table cut to the provisions and forums with the most treated cases."""
+        by_provision: dict[int, int] = defaultdict(int)
+        by_forum: dict[int, int] = defaultdict(int)
+        for (provision_id, forum_id), values in self.cells.items():
+            n = sum(count for count, _args in values.values())
+            by_provision[provision_id] += n
+            by_forum[forum_id] += n
 
-def provision_forum(user: Any, filters: CaseFilters) -> ProvisionForumTable:
+        def top(totals: dict[int, int], n: int) -> set[int]:
+            return set(sorted(totals, key=lambda k: (-totals[k], k))[:n])
+
+        provisions, forums = top(by_provision, n_provisions), top(by_forum, n_forums)
+        return ProvisionForumTable(
+            [p for p in self.provisions if p[0] in provisions],
+            [f for f in self.forums if f[0] in forums],
+            {k: v for k, v in self.cells.items() if k[0] in provisions and k[1] in forums},
+            len(self.provisions),
+            len(self.forums),
+        )
+
+
+def provision_forum(
+    user: Any, filters: CaseFilters, limit: tuple[int, int] | None = None
+) -> ProvisionForumTable:
     """Which provisions succeed before which forums: per provision and forum, the cases whose
     proceeding there upheld / rejected / did not reach the provision (among cases invoking it).
 
     The page's provision and forum filters choose rows and columns; a right filter keeps the
-    cases counting for the right before that forum. One GROUP BY query.
+    cases counting for the right before that forum. Unfiltered: stored totals plus the
+    private cases the user may see; filtered: one GROUP BY query. limit: (provisions, forums)
+    with the most cases only (total_provisions and total_forums say how many there are).
     """
-    PT = ProceedingTreatment
     base_filters = _without(filters, "provision", "right", "result", "treatment")
+    if not (base_filters.is_empty and not filters.right):
+        table = _provision_table(
+            filters, base_filters, _provision_forum_rows(user, filters, base_filters)
+        )
+        return table.busiest(*limit) if limit else table
+    wanted = set(filters._ids.get("provision") or ())
+    private = _sum([], facts.provision_select([_private(PF.case_id, user)]))
+    per_provision: dict[int, int] = defaultdict(int)
+    per_forum: dict[int, int] = defaultdict(int)
+    sums = [(k[2], k[3], v[0]) for k, v in private.items()] + facts.stored_provision_sums()
+    for provision_id, forum_id, n in sums:
+        if n and (not wanted or provision_id in wanted):
+            per_provision[provision_id] += n
+            per_forum[forum_id] += n
+    provisions = _top(per_provision, limit[0]) if limit else None
+    forums = _top(per_forum, limit[1]) if limit else None
+    counts = facts.add_rows(
+        private, facts.stored_totals(facts.TREATMENT_VIEWS.values(), cols=provisions, subs=forums)
+    )
+    raw = [
+        (key[2], key[3], key[0].removeprefix("provision-"), values[0])
+        for key, values in counts.items()
+        if values[0]
+        and (not wanted or key[2] in wanted)
+        and (provisions is None or (key[2] in provisions and key[3] in forums))
+    ]
+    table = _provision_table(filters, base_filters, raw)
+    table.total_provisions, table.total_forums = len(per_provision), len(per_forum)
+    return table
+
+
+def _provision_forum_rows(user: Any, filters: CaseFilters, base_filters: CaseFilters) -> list:
+    """(provision, forum, treatment value, cases) for a filtered page, from the data."""
+    PT = ProceedingTreatment
     base_ids = _visible_ids(user, base_filters)
     conditions = _proceeding_conditions(filters)
     where = [
@@ -561,7 +587,10 @@ def provision_forum(user: Any, filters: CaseFilters) -> ProvisionForumTable:
         .where(*where)
         .group_by(PT.provision_id, Proceeding.forum_id, PT.treatment)
     )
-    raw = db.session.execute(stmt).all()
+    return [(p, f, Treatment(t).value, n) for p, f, t, n in db.session.execute(stmt)]
+
+
+def _provision_table(filters: CaseFilters, base_filters: CaseFilters, raw: list):
     prov_ids = {r[0] for r in raw}
     forum_ids = {r[1] for r in raw}
     provisions = (
@@ -586,12 +615,11 @@ def provision_forum(user: Any, filters: CaseFilters) -> ProvisionForumTable:
     forum_code = {f[0]: f[1] for f in forums}
     right_args = {"right": list(filters.right)} if filters.right else {}
     cells: dict[tuple[int, int], dict[str, tuple[int, Args]]] = defaultdict(dict)
-    for provision_id, forum_id, treatment, n in raw:
-        value = Treatment(treatment).value
+    links = _Links(base_filters)
+    for provision_id, forum_id, value, n in raw:
         cells[(provision_id, forum_id)][value] = (
             n,
-            filter_args(
-                base_filters,
+            links.lazy(
                 provision=prov_code[provision_id],
                 forum=forum_code[forum_id],
                 treatment=value,
@@ -641,28 +669,44 @@ class MapPoint:
 
 
 def world_map(user: Any, filters: CaseFilters) -> list[MapPoint]:
-    """Cases and cases won per jurisdiction of the case (two GROUP BY queries)."""
+    """Cases and cases won per jurisdiction of the case. Unfiltered (or on one right only):
+    stored totals plus the private cases the user may see; otherwise two GROUP BY queries."""
     base_filters = _without(filters, "result", "treatment")
-    won_filters = base_filters.with_values(result="won")
-    cases = dict(
-        db.session.execute(
-            apply_filters(
-                select(Case.jurisdiction_id, func.count(Case.id)).where(case_filter(user)),
-                base_filters,
-            ).group_by(Case.jurisdiction_id)
-        ).all()
-    )
-    wins = dict(
-        db.session.execute(
-            apply_filters(
-                select(Case.jurisdiction_id, func.count(Case.id)).where(case_filter(user)),
-                won_filters,
-            ).group_by(Case.jurisdiction_id)
-        ).all()
-    )
+    right_ids = sorted(set(filters._ids.get("right") or ()))
+    if _without(base_filters, "right").is_empty and len(right_ids) <= 1:
+        private = _private(F.case_id, user)
+        if right_ids:
+            # One right: the cases counting for it and won on it, as in its matrix row.
+            counts = _sum(
+                facts.stored_totals(["jurisdiction"], right_ids),
+                facts.matrix_select("jurisdiction", [private, F.right_id == right_ids[0]]),
+            )
+        else:
+            counts = _sum(facts.stored_totals(["map"]), facts.map_select([private]))
+        cases = {key[2]: v[0] for key, v in counts.items() if v[0]}
+        wins = {key[2]: v[2] for key, v in counts.items() if v[2]}
+    else:
+        won_filters = base_filters.with_values(result="won")
+        cases = dict(
+            db.session.execute(
+                apply_filters(
+                    select(Case.jurisdiction_id, func.count(Case.id)).where(case_filter(user)),
+                    base_filters,
+                ).group_by(Case.jurisdiction_id)
+            ).all()
+        )
+        wins = dict(
+            db.session.execute(
+                apply_filters(
+                    select(Case.jurisdiction_id, func.count(Case.id)).where(case_filter(user)),
+                    won_filters,
+                ).group_by(Case.jurisdiction_id)
+            ).all()
+        )
     if not cases:
         return []
     where_xy = centroids()
+    links = _Links(base_filters)
     points = []
     for j in db.session.scalars(select(Jurisdiction).where(Jurisdiction.id.in_(cases))):
         lat, lon = where_xy.get(j.code, (None, None))
@@ -675,8 +719,8 @@ def world_map(user: Any, filters: CaseFilters) -> list[MapPoint]:
                 wins.get(j.id, 0),
                 lat,
                 lon,
-                filter_args(base_filters, jurisdiction=j.code),
-                filter_args(base_filters, jurisdiction=j.code, result="won"),
+                links(jurisdiction=j.code),
+                links(jurisdiction=j.code, result="won"),
             )
         )
     return sorted(points, key=lambda p: (-p.cases, p.code))

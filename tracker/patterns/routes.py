@@ -33,6 +33,10 @@ from tracker.security import safe_next
 from tracker.taxonomy.models import Forum, Jurisdiction, JurisdictionKind, Right
 
 PER_PAGE = 20
+# The busiest matrix columns (and provisions x forums) shown by default; ?columns=all shows all.
+COLUMNS_SHOWN = 20
+PROVISIONS_SHOWN = 20
+MAP_ROWS_SHOWN = 30  # rows of the map's table (the map itself shows every jurisdiction)
 
 
 def _require(action: str) -> None:
@@ -61,14 +65,19 @@ def index():
         errors["view"] = _("Choose jurisdictions, forums or regional systems.")
         view = "jurisdiction"
     try:
-        filters = parse_filters(_args_without("view", "result", "treatment", "page"))
+        filters = parse_filters(_args_without("view", "result", "treatment", "page", "columns"))
     except FilterError as exc:
         errors.update(exc.errors)
         filters = parse_filters({})
-    matrix = queries.rights_matrix(current_user, filters, view)
+    show_all = request.args.get("columns") == "all"
+    matrix = queries.rights_matrix(
+        current_user, filters, view, limit=None if show_all else COLUMNS_SHOWN
+    )
     series = queries.time_series(current_user, filters)
     points = queries.world_map(current_user, filters)
-    table = queries.provision_forum(current_user, filters)
+    table = queries.provision_forum(
+        current_user, filters, limit=None if show_all else (PROVISIONS_SHOWN, COLUMNS_SHOWN)
+    )
     return render_template(
         "patterns/index.html",
         view=view,
@@ -76,6 +85,8 @@ def index():
         errors=errors,
         args=request.args,
         matrix=matrix,
+        show_all=show_all,
+        map_rows=MAP_ROWS_SHOWN,
         series=series,
         chart=charts.year_chart(series),
         points=points,
@@ -86,7 +97,9 @@ def index():
         watched_jurisdictions=svc.watched_ids(current_user, WatchKind.JURISDICTION),
         watched_forums=svc.watched_ids(current_user, WatchKind.FORUM),
         watch_form=WatchForm(),
-        view_args={k: request.args.getlist(k) for k in request.args if k != "view"},
+        view_args={
+            k: request.args.getlist(k) for k in request.args if k not in ("view", "columns")
+        },
     ), (400 if errors else 200)
 
 

@@ -8,6 +8,10 @@ Keeping opportunities current (chosen so the list page never computes anything):
   transaction commits, `refresh_opportunities(case_ids=...)` runs for them inside a SAVEPOINT,
   so a failure there is logged and never loses the user's edit. So every writer (case forms,
   CSV import, the API) keeps opportunities in step without calling anything.
+* The patterns page's facts and totals (tracker/patterns/facts.py) are refreshed by the same
+  hook for the same cases (deleted ones included), before the opportunities and outside their
+  SAVEPOINT: they must stay exact, so a failure there fails the commit. `defer_opportunities`
+  does not defer them. Writers that bypass the session call `cases_changed(ids)`.
 * Bulk writers (the demo generator, large imports) may set
   `db.session.info["defer_opportunities"] = True` and run `tracker opportunities refresh` after
   (a full, set-based rebuild: seconds at 100,000 cases). How the refresh works, and who may
@@ -51,6 +55,7 @@ from tracker.cases.models import (
     case_provisions,
 )
 from tracker.extensions import db
+from tracker.patterns import facts as pattern_facts
 from tracker.patterns import opportunities as opp
 from tracker.patterns.models import (
     Notification,
@@ -102,15 +107,25 @@ def opportunities_changed(case_id: int) -> dict[str, int]:
 
 
 _DIRTY_KEY = "patterns_dirty_cases"
+_DELETED_KEY = "patterns_deleted_cases"
+
+
+def cases_changed(case_ids: Iterable[int], session: Session | None = None) -> None:
+    """For writers that bypass the ORM (Core inserts, updates, deletes of cases, proceedings,
+    treatments, tags): the derived data of these cases is brought up to date before the
+    transaction commits, as for any edit through the session."""
+    session = session or db.session()
+    session.info.setdefault(_DIRTY_KEY, set()).update(case_ids)
 
 
 def _collect_dirty(session: Session, _flush_context) -> None:
     if session.info.get("patterns_refreshing"):
         return
     ids = session.info.setdefault(_DIRTY_KEY, set())
+    deleted = session.info.setdefault(_DELETED_KEY, set())
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
-        if isinstance(obj, Case) and obj.id is not None and obj not in session.deleted:
-            ids.add(obj.id)
+        if isinstance(obj, Case) and obj.id is not None:
+            (deleted if obj in session.deleted else ids).add(obj.id)
         elif isinstance(obj, Proceeding) and obj.case_id is not None:
             ids.add(obj.case_id)
         elif isinstance(obj, ProceedingTreatment):
@@ -125,42 +140,56 @@ def _after_flush(session: Session, flush_context) -> None:
 
 
 def _before_commit(session: Session) -> None:
-    if session.info.get("patterns_refreshing") or session.info.get("defer_opportunities"):
+    if session.info.get("patterns_refreshing"):
         session.info.pop(_DIRTY_KEY, None)
+        session.info.pop(_DELETED_KEY, None)
         return
     if not has_app_context():
         return
     session.flush()
     ids = session.info.pop(_DIRTY_KEY, set())
-    if not ids:
+    deleted = session.info.pop(_DELETED_KEY, set())
+    if not ids and not deleted:
         return
-    existing = set(session.scalars(select(Case.id).where(Case.id.in_(ids))))
     session.info["patterns_refreshing"] = True
     try:
-        with session.begin_nested():
-            refresh_opportunities(existing | set())
-            # Deleted cases: their opportunities go with them (ON DELETE CASCADE).
-    except Exception:  # a failed refresh must never lose the user's edit
-        log.exception("opportunities refresh failed for cases %s", sorted(ids))
+        # The patterns' facts and totals must stay exact: a failure here fails the commit
+        # (the edit is rolled back with them) rather than leave a wrong number behind.
+        pattern_facts.refresh_cases(ids | deleted)
+        if session.info.get("defer_opportunities") or not ids:
+            return
+        existing = set(session.scalars(select(Case.id).where(Case.id.in_(ids))))
+        try:
+            with session.begin_nested():
+                refresh_opportunities(existing)
+                # Deleted cases: their opportunities go with them (ON DELETE CASCADE).
+        except Exception:  # a failed refresh must never lose the user's edit
+            log.exception("opportunities refresh failed for cases %s", sorted(ids))
     finally:
         session.info.pop("patterns_refreshing", None)
 
 
-def _after_rollback(session: Session) -> None:
+def _after_rollback(session: Session, previous_transaction) -> None:
+    # A savepoint rolled back leaves the outer transaction's changes in place: keep the ids
+    # (refreshing a case that did not change after all is harmless).
+    if previous_transaction is not None and previous_transaction.nested:
+        return
     session.info.pop(_DIRTY_KEY, None)
+    session.info.pop(_DELETED_KEY, None)
 
 
 _hooks_installed = False
 
 
 def install_session_hooks() -> None:
-    """Refresh opportunities for changed cases just before each commit (see module doc)."""
+    """Refresh patterns' derived data and opportunities for changed cases just before each
+    commit (see module doc)."""
     global _hooks_installed
     if _hooks_installed:
         return
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "before_commit", _before_commit)
-    event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+    event.listen(Session, "after_soft_rollback", _after_rollback)
     _hooks_installed = True
 
 

@@ -1,0 +1,591 @@
+"""Derived data of the patterns page: per-case facts and the totals of the unfiltered page.
+
+* pattern_facts / pattern_provision_facts (tracker/patterns/models.py): what the page groups
+  by, one row per (case, proceeding, right family) and per treated provision, by the counting
+  rule of tracker/patterns/rules.py. Any filtered page counts from these rows.
+* pattern_totals: the numbers of the unfiltered page (every matrix view, the time series, the
+  map, provisions x forums) over public and network cases only, the same for every member.
+  The page adds the organisation and restricted cases the user may see (case_filter) on the
+  fly, from their facts: a case the user may not see changes no number.
+
+Kept exact on every commit: the session hooks of tracker.patterns.services hand the ids of
+the cases changed in the transaction (deleted ones included) to refresh_cases(), which
+subtracts those cases' old contribution to the totals, rewrites their facts and adds the new
+contribution (numbers are distinct cases, so one case's share of a cell is 0 or 1). Edits of
+the crosswalk or the rights tree (tracker.taxonomy.services) call rebuild(). Bulk writers
+that bypass the session (Core inserts) call services.cases_changed(ids) or run
+`tracker patterns rebuild` after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    distinct,
+    extract,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+    union_all,
+)
+
+from tracker.cases.models import (
+    Case,
+    Proceeding,
+    ProceedingTreatment,
+    Treatment,
+    case_provisions,
+    case_rights,
+)
+from tracker.extensions import db
+from tracker.patterns import rules
+from tracker.patterns.models import PatternFact, PatternProvisionFact, PatternTotal
+from tracker.taxonomy.models import Forum, Jurisdiction, JurisdictionKind, Right, provision_rights
+from tracker.types import Confidentiality
+
+F = PatternFact
+PF = PatternProvisionFact
+T = PatternTotal
+PT = ProceedingTreatment
+OPEN_LEVELS = (Confidentiality.PUBLIC, Confidentiality.NETWORK)
+NO_SYNC = {"synchronize_session": False}
+MATRIX_VIEWS = ("jurisdiction", "forum", "system")
+TREATMENT_VIEWS = {t.value: f"provision-{t.value}" for t in Treatment}
+
+FACT_COLUMNS = (
+    "case_id",
+    "proceeding_id",
+    "right_id",
+    "jurisdiction_id",
+    "is_open",
+    "forum_id",
+    "system_id",
+    "filed_on",
+    "is_treat",
+    "decided",
+    "won",
+    "lost",
+)
+PROVISION_COLUMNS = (
+    "case_id",
+    "proceeding_id",
+    "provision_id",
+    "treatment",
+    "forum_id",
+    "filed_on",
+    "is_open",
+)
+TOTAL_COLUMNS = ("view", "right_id", "col", "sub", "cases", "decided", "wins", "losses")
+COUNTS = ("cases", "decided", "wins", "losses")
+
+
+# --- the facts, as SQL ---------------------------------------------------------------------
+def _family(name: str):
+    """(family_id, member_id): each right stands for itself and its parent (two levels)."""
+    own = select(Right.id.label("family_id"), Right.id.label("member_id"))
+    parent = select(Right.parent_id.label("family_id"), Right.id.label("member_id")).where(
+        Right.parent_id.is_not(None)
+    )
+    return union_all(own, parent).subquery(name)
+
+
+def _only(column, case_ids) -> list:
+    return [] if case_ids is None else [column.in_(case_ids)]
+
+
+def _treatments_of(case_ids) -> list:
+    """Over ProceedingTreatment: of these cases' proceedings (PostgreSQL otherwise scans every
+    treatment to find the few of one case)."""
+    if case_ids is None:
+        return []
+    return [PT.proceeding_id.in_(select(Proceeding.id).where(Proceeding.case_id.in_(case_ids)))]
+
+
+def _bool(value: bool):
+    return literal(value, Boolean)
+
+
+def _system_of_forum():
+    """(forum_id, system_id): the regional system a forum belongs to (0 when national)."""
+    return (
+        select(
+            Forum.id.label("forum_id"),
+            case(
+                (Jurisdiction.kind == JurisdictionKind.SYSTEM, Forum.jurisdiction_id), else_=0
+            ).label("system_id"),
+        )
+        .join(Jurisdiction, Jurisdiction.id == Forum.jurisdiction_id)
+        .subquery("pat_forum_system")
+    )
+
+
+def fact_rows_select(case_ids=None):
+    """Rows of pattern_facts for these cases (all when None), in FACT_COLUMNS order."""
+    is_open = Case.confidentiality.in_(OPEN_LEVELS)
+    # (case, 0, 0): every case.
+    case_any = select(
+        Case.id,
+        literal(0),
+        literal(0),
+        Case.jurisdiction_id,
+        is_open,
+        literal(0),
+        literal(0),
+        cast(null(), Proceeding.filed_on.type),
+        _bool(False),
+        _bool(False),
+        _bool(False),
+        _bool(False),
+    ).where(*_only(Case.id, case_ids))
+
+    # (case, right family) from tags and crosswalked provisions.
+    f1, f2 = _family("pat_f1"), _family("pat_f2")
+    tags = union_all(
+        select(case_rights.c.case_id, f1.c.family_id.label("right_id"))
+        .join(f1, f1.c.member_id == case_rights.c.right_id)
+        .where(*_only(case_rights.c.case_id, case_ids)),
+        select(case_provisions.c.case_id, f2.c.family_id)
+        .join(provision_rights, provision_rights.c.provision_id == case_provisions.c.provision_id)
+        .join(f2, f2.c.member_id == provision_rights.c.right_id)
+        .where(*_only(case_provisions.c.case_id, case_ids)),
+    ).subquery("pat_tags")
+    cp = select(tags.c.case_id, tags.c.right_id).distinct().subquery("pat_cp")
+    case_right = select(
+        cp.c.case_id,
+        literal(0),
+        cp.c.right_id,
+        Case.jurisdiction_id,
+        is_open,
+        literal(0),
+        literal(0),
+        cast(null(), Proceeding.filed_on.type),
+        _bool(False),
+        _bool(False),
+        _bool(False),
+        _bool(False),
+    ).join(Case, Case.id == cp.c.case_id)
+    case_right = case_right.where(*_only(Case.id, case_ids))
+
+    fs = _system_of_forum()
+    # (case, proceeding, 0): every proceeding, its outcome whatever the rights.
+    proceeding_any = (
+        select(
+            Proceeding.case_id,
+            Proceeding.id,
+            literal(0),
+            Case.jurisdiction_id,
+            is_open,
+            Proceeding.forum_id,
+            fs.c.system_id,
+            Proceeding.filed_on,
+            _bool(False),
+            Proceeding.outcome.in_(rules.DECIDED_OUTCOMES),
+            Proceeding.outcome.in_(rules.WIN_OUTCOMES),
+            Proceeding.outcome.in_(rules.LOST_OUTCOMES),
+        )
+        .join(Case, Case.id == Proceeding.case_id)
+        .join(fs, fs.c.forum_id == Proceeding.forum_id)
+        .where(*_only(Proceeding.case_id, case_ids))
+    )
+
+    # (case, proceeding, right family): the flags of the counting rule, as in rules.py.
+    f3, f4 = _family("pat_f3"), _family("pat_f4")
+    upheld = case((PT.treatment == Treatment.UPHELD, 1), else_=0)
+    raw = union_all(
+        select(
+            Proceeding.id.label("pid"),
+            cp.c.right_id.label("right_id"),
+            literal(1).label("tag"),
+            literal(0).label("treat"),
+            literal(0).label("up"),
+        )
+        .join(cp, cp.c.case_id == Proceeding.case_id)
+        .where(*_only(Proceeding.case_id, case_ids)),
+        select(Proceeding.id, f3.c.family_id, literal(0), literal(1), upheld)
+        .join(PT, PT.proceeding_id == Proceeding.id)
+        .join(f3, f3.c.member_id == PT.right_id)
+        .where(*_only(Proceeding.case_id, case_ids), *_treatments_of(case_ids)),
+        select(Proceeding.id, f4.c.family_id, literal(0), literal(1), upheld)
+        .join(PT, PT.proceeding_id == Proceeding.id)
+        .join(provision_rights, provision_rights.c.provision_id == PT.provision_id)
+        .join(f4, f4.c.member_id == provision_rights.c.right_id)
+        .where(*_only(Proceeding.case_id, case_ids), *_treatments_of(case_ids)),
+    ).subquery("pat_raw")
+    flags = (
+        select(
+            raw.c.pid,
+            raw.c.right_id,
+            func.max(raw.c.tag).label("tag"),
+            func.max(raw.c.treat).label("treat"),
+            func.max(raw.c.up).label("up"),
+        )
+        .group_by(raw.c.pid, raw.c.right_id)
+        .subquery("pat_flags")
+    )
+    proceeding_right = (
+        select(
+            Proceeding.case_id,
+            Proceeding.id,
+            flags.c.right_id,
+            Case.jurisdiction_id,
+            is_open,
+            Proceeding.forum_id,
+            fs.c.system_id,
+            Proceeding.filed_on,
+            flags.c.treat == 1,
+            Proceeding.outcome.in_(rules.DECIDED_OUTCOMES),
+            and_(
+                Proceeding.outcome.in_(rules.WIN_OUTCOMES),
+                or_(flags.c.up == 1, and_(flags.c.tag == 1, flags.c.treat == 0)),
+            ),
+            Proceeding.outcome.in_(rules.LOST_OUTCOMES),
+        )
+        .select_from(flags)
+        .join(Proceeding, Proceeding.id == flags.c.pid)
+        .join(Case, Case.id == Proceeding.case_id)
+        .join(fs, fs.c.forum_id == Proceeding.forum_id)
+        # Repeated so that planners look the few cases up rather than join every proceeding.
+        .where(*_only(Proceeding.case_id, case_ids))
+    )
+    return union_all(case_any, case_right, proceeding_any, proceeding_right)
+
+
+def provision_rows_select(case_ids=None):
+    """Rows of pattern_provision_facts: treatments of a provision the case invokes."""
+    invoked = (
+        select(case_provisions.c.case_id)
+        .where(
+            case_provisions.c.case_id == Proceeding.case_id,
+            case_provisions.c.provision_id == PT.provision_id,
+        )
+        .exists()
+    )
+    return (
+        select(
+            Proceeding.case_id,
+            PT.proceeding_id,
+            PT.provision_id,
+            PT.treatment,
+            Proceeding.forum_id,
+            Proceeding.filed_on,
+            Case.confidentiality.in_(OPEN_LEVELS),
+        )
+        .join(Proceeding, Proceeding.id == PT.proceeding_id)
+        .join(Case, Case.id == Proceeding.case_id)
+        .where(
+            PT.provision_id.is_not(None),
+            invoked,
+            *_only(Proceeding.case_id, case_ids),
+            *_treatments_of(case_ids),
+        )
+        .distinct()
+    )
+
+
+# --- counting from the facts ---------------------------------------------------------------
+def _count_if(condition):
+    return func.count(distinct(case((condition, F.case_id), else_=null())))
+
+
+def _matrix_key(view: str):
+    return {"jurisdiction": F.jurisdiction_id, "forum": F.forum_id, "system": F.system_id}[view]
+
+
+def matrix_select(view: str, where: Sequence = (), proceeding_ok: Any = None):
+    """(view, right, col, 0, cases, decided, wins, 0) over the facts matching `where`.
+
+    proceeding_ok: the forum and period filters, applied to proceeding rows only. Jurisdiction
+    view: a case counts by its tags (case rows) or a treatment in a matching proceeding;
+    forum and system views: a matching proceeding that counts for the right.
+    """
+    ok = true() if proceeding_ok is None else proceeding_ok
+    in_proceeding = and_(F.proceeding_id != 0, ok)
+    key = _matrix_key(view)
+    if view == "jurisdiction":
+        counted = or_(F.proceeding_id == 0, and_(in_proceeding, F.is_treat))
+        where = [*where, F.right_id != 0]
+    else:
+        counted = in_proceeding
+        where = [*where, F.right_id != 0, F.proceeding_id != 0, ok]
+        if view == "system":
+            where.append(F.system_id != 0)
+    return (
+        select(
+            literal(view).label("view"),
+            F.right_id,
+            key.label("col"),
+            literal(0).label("sub"),
+            _count_if(counted).label("cases"),
+            _count_if(and_(in_proceeding, F.decided)).label("decided"),
+            _count_if(and_(in_proceeding, F.won)).label("wins"),
+            literal(0).label("losses"),
+        )
+        .where(*where)
+        .group_by(F.right_id, key)
+    )
+
+
+def _year():
+    return cast(extract("year", F.filed_on), Integer)
+
+
+def year_select(
+    where: Sequence = (), proceeding_ok: Any = None, right_ids=None, *, by_right: bool = True
+):
+    """("year", right, year, 0, filed, 0, wins, losses): right 0 is every proceeding.
+
+    by_right=False counts a case once over all the given rights (right 0 in the result).
+    """
+    conditions = [*where, F.proceeding_id != 0, F.filed_on.is_not(None)]
+    if proceeding_ok is not None:
+        conditions.append(proceeding_ok)
+    if right_ids is not None:
+        conditions.append(F.right_id.in_(right_ids))
+    year = _year()
+    right = F.right_id if by_right else literal(0)
+    group = (F.right_id, year) if by_right else (year,)
+    return (
+        select(
+            literal("year").label("view"),
+            right.label("right_id"),
+            year.label("col"),
+            literal(0).label("sub"),
+            func.count(distinct(F.case_id)).label("cases"),
+            literal(0).label("decided"),
+            _count_if(F.won).label("wins"),
+            _count_if(F.lost).label("losses"),
+        )
+        .where(*conditions)
+        .group_by(*group)
+    )
+
+
+def map_select(where: Sequence = ()):
+    """("map", 0, jurisdiction, 0, cases, 0, wins, 0): cases, and cases with a won proceeding."""
+    return (
+        select(
+            literal("map").label("view"),
+            literal(0).label("right_id"),
+            F.jurisdiction_id.label("col"),
+            literal(0).label("sub"),
+            func.count(distinct(F.case_id)).label("cases"),
+            literal(0).label("decided"),
+            _count_if(and_(F.proceeding_id != 0, F.won)).label("wins"),
+            literal(0).label("losses"),
+        )
+        .where(*where, F.right_id == 0)
+        .group_by(F.jurisdiction_id)
+    )
+
+
+def provision_select(where: Sequence = ()):
+    """("provision-<treatment>", 0, provision, forum, cases, 0, 0, 0)."""
+    view = case(*((PF.treatment == t, v) for t, v in TREATMENT_VIEWS.items()), else_="provision")
+    return (
+        select(
+            view.label("view"),
+            literal(0).label("right_id"),
+            PF.provision_id.label("col"),
+            PF.forum_id.label("sub"),
+            func.count(distinct(PF.case_id)).label("cases"),
+            literal(0).label("decided"),
+            literal(0).label("wins"),
+            literal(0).label("losses"),
+        )
+        .where(*where)
+        .group_by(PF.treatment, PF.provision_id, PF.forum_id)
+    )
+
+
+def totals_select(case_ids=None):
+    """Every row of pattern_totals, over the public and network cases (of these cases)."""
+    where = [F.is_open.is_(True), *_only(F.case_id, case_ids)]
+    pwhere = [PF.is_open.is_(True), *_only(PF.case_id, case_ids)]
+    return union_all(
+        *(matrix_select(view, where) for view in MATRIX_VIEWS),
+        year_select(where),
+        map_select(where),
+        provision_select(pwhere),
+    )
+
+
+# --- keeping them current ------------------------------------------------------------------
+CASE_IDS = bindparam("pat_case_ids", expanding=True)
+
+
+def _totals_of(case_ids: list[int]) -> dict[tuple, list[int]]:
+    rows = db.session.execute(totals_select(CASE_IDS), {"pat_case_ids": case_ids}).all()
+    return {tuple(r[:4]): list(r[4:]) for r in rows}
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def refresh_cases(case_ids: Iterable[int]) -> int:
+    """Bring the facts and totals of these cases in line with the data (ids of deleted cases
+    drop theirs). Returns how many totals rows changed. Flushes nothing: call after a flush."""
+    ids = sorted(set(case_ids))
+    changed = 0
+    for chunk in _chunks(ids):
+        params = {"pat_case_ids": chunk}
+        before = _totals_of(chunk)
+        db.session.execute(
+            delete(F).where(F.case_id.in_(CASE_IDS)), params, execution_options=NO_SYNC
+        )
+        db.session.execute(
+            delete(PF).where(PF.case_id.in_(CASE_IDS)), params, execution_options=NO_SYNC
+        )
+        db.session.execute(
+            insert(F.__table__).from_select(FACT_COLUMNS, fact_rows_select(CASE_IDS)), params
+        )
+        db.session.execute(
+            insert(PF.__table__).from_select(PROVISION_COLUMNS, provision_rows_select(CASE_IDS)),
+            params,
+        )
+        after = _totals_of(chunk)
+        changed += _apply_delta(before, after)
+    return changed
+
+
+def _apply_delta(before: dict[tuple, list[int]], after: dict[tuple, list[int]]) -> int:
+    delta: dict[tuple, list[int]] = {}
+    for key in set(before) | set(after):
+        old, new = before.get(key, [0] * 4), after.get(key, [0] * 4)
+        diff = [n - o for n, o in zip(new, old, strict=True)]
+        if any(diff):
+            delta[key] = diff
+    if not delta:
+        return 0
+    key_columns = tuple_(T.view, T.right_id, T.col, T.sub)
+    for chunk in _chunks(sorted(delta), 200):
+        current = {
+            tuple(r[:4]): list(r[4:])
+            for r in db.session.execute(
+                select(
+                    T.view, T.right_id, T.col, T.sub, T.cases, T.decided, T.wins, T.losses
+                ).where(key_columns.in_(chunk))
+            )
+        }
+        if current:
+            db.session.execute(
+                delete(T).where(key_columns.in_(list(current))), execution_options=NO_SYNC
+            )
+        rows = []
+        for key in chunk:
+            values = [c + d for c, d in zip(current.get(key, [0] * 4), delta[key], strict=True)]
+            if any(values):
+                rows.append(dict(zip(TOTAL_COLUMNS, (*key, *values), strict=True)))
+        if rows:
+            db.session.execute(insert(T.__table__), rows)
+    return len(delta)
+
+
+def rebuild() -> dict[str, int]:
+    """Rebuild every fact and total from the data (set-based). Flushes first."""
+    db.session.flush()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
+    for model in (T, PF, F):
+        db.session.execute(delete(model), execution_options=NO_SYNC)
+    db.session.execute(insert(F.__table__).from_select(FACT_COLUMNS, fact_rows_select()))
+    db.session.execute(insert(PF.__table__).from_select(PROVISION_COLUMNS, provision_rows_select()))
+    db.session.execute(insert(T.__table__).from_select(TOTAL_COLUMNS, totals_select()))
+    return {
+        name: db.session.scalar(select(func.count()).select_from(model))
+        for name, model in (("facts", F), ("provision_facts", PF), ("totals", T))
+    }
+
+
+DERIVED_TABLES = ("pattern_facts", "pattern_provision_facts", "pattern_totals")
+
+
+def clear() -> None:
+    """Delete every derived row (the demo's --reset)."""
+    for model in (T, PF, F):
+        db.session.execute(delete(model), execution_options=NO_SYNC)
+
+
+def stored_totals(
+    views: Iterable[str],
+    right_ids: Iterable[int] | None = None,
+    *,
+    cols: Iterable[int] | None = None,
+    subs: Iterable[int] | None = None,
+) -> list[tuple]:
+    """Rows of pattern_totals: (view, right, col, sub, cases, decided, wins, losses)."""
+    stmt = select(T.view, T.right_id, T.col, T.sub, T.cases, T.decided, T.wins, T.losses).where(
+        T.view.in_(list(views))
+    )
+    if right_ids is not None:
+        stmt = stmt.where(T.right_id.in_(sorted(set(right_ids))))
+    if cols is not None:
+        stmt = stmt.where(T.col.in_(sorted(set(cols))))
+    if subs is not None:
+        stmt = stmt.where(T.sub.in_(sorted(set(subs))))
+    return list(db.session.execute(stmt).tuples())
+
+
+def stored_sums(view: str, right_ids: Iterable[int] | None = None) -> list[tuple]:
+    """(right, col, cases) of one view, for choosing the busiest columns before reading."""
+    stmt = select(T.right_id, T.col, T.cases).where(T.view == view)
+    if right_ids is not None:
+        stmt = stmt.where(T.right_id.in_(sorted(set(right_ids))))
+    return list(db.session.execute(stmt).tuples())
+
+
+def stored_provision_sums() -> list[tuple]:
+    """(provision, forum, cases) summed over the treatments, for the busiest rows/columns."""
+    stmt = (
+        select(T.col, T.sub, func.sum(T.cases))
+        .where(T.view.in_(list(TREATMENT_VIEWS.values())))
+        .group_by(T.col, T.sub)
+    )
+    return list(db.session.execute(stmt).tuples())
+
+
+def add_rows(into: dict[tuple, list[int]], rows: Iterable[Sequence]) -> dict[tuple, list[int]]:
+    """Sum rows (view, right, col, sub, 4 counts) into {(view, right, col, sub): counts}."""
+    for view, right_id, col, sub, a, b, c, d in rows:
+        key = (view, right_id, col, sub)
+        slot = into.get(key)
+        if slot is None:
+            into[key] = [a or 0, b or 0, c or 0, d or 0]
+        else:
+            slot[0] += a or 0
+            slot[1] += b or 0
+            slot[2] += c or 0
+            slot[3] += d or 0
+    return into
+
+
+__all__ = [
+    "DERIVED_TABLES",
+    "add_rows",
+    "clear",
+    "fact_rows_select",
+    "map_select",
+    "matrix_select",
+    "provision_select",
+    "rebuild",
+    "refresh_cases",
+    "stored_totals",
+    "totals_select",
+    "year_select",
+]
