@@ -445,7 +445,8 @@ def time_series(user: Any, filters: CaseFilters) -> list[YearPoint]:
             db.session.execute(grouped(Proceeding.outcome.in_(rules.LOST_OUTCOMES))).all()
         )
     points = []
-    for y in sorted(int(y) for y in filed):
+    years = sorted(int(y) for y in filed)
+    for y in range(years[0], years[-1] + 1) if years else ():  # empty years are zeros
         start = max(date(y, 1, 1), filters.filed_from or date(y, 1, 1))
         end = min(date(y, 12, 31), filters.filed_to or date(y, 12, 31))
         period = {"filed_from": start.isoformat(), "filed_to": end.isoformat()}
