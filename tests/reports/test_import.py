@@ -155,9 +155,9 @@ def test_every_bad_row_is_reported_with_line_and_column_and_nothing_is_written(w
         (6, "confidentiality"),
         (7, "reference"),
         (8, "lead_organisation"),
-        (9, "reference"),
         (9, "title"),
     } <= found
+    assert (9, "reference") not in found  # a reference is optional (a new case each time)
     assert not any(e.line == 2 for e in result.errors)
     reasons = {(e.line, e.column): e.reason for e in result.errors}
     assert "flying" in reasons[(4, "rights")]
