@@ -324,3 +324,16 @@ def test_cli_export_never_takes_the_sqlite_write_lock(app, runner, world, db, tm
         event.remove(db.engine, "before_cursor_execute", record)
         app.config["SQLITE_IMMEDIATE_OUTSIDE_REQUESTS"] = False
     assert begins and "BEGIN IMMEDIATE" not in begins
+
+
+def test_the_documented_columns_are_the_columns():
+    """docs/csv-columns.md (linked from the README) shows the layout the code uses."""
+    from pathlib import Path
+
+    from tracker.reports.columns import CASE_COLUMNS, PROCEEDING_COLUMNS, markdown_table
+
+    root = Path(__file__).resolve().parents[2]
+    docs = (root / "docs" / "csv-columns.md").read_text(encoding="utf-8")
+    assert markdown_table(CASE_COLUMNS) in docs
+    assert markdown_table(PROCEEDING_COLUMNS) in docs
+    assert "(docs/csv-columns.md)" in (root / "README.md").read_text(encoding="utf-8")

@@ -33,7 +33,11 @@ class Column:
 
 CASE_COLUMNS: tuple[Column, ...] = (
     Column("id", "Number of the case in this tracker (export only).", imported=False),
-    Column("url", "Address of the case page (export only).", imported=False),
+    Column(
+        "url",
+        "Address of the case page. On import it finds the case again when the row has no "
+        "reference.",
+    ),
     Column(
         "reference",
         "The lead organisation's own reference. With lead_organisation, the key for updates. "
@@ -153,3 +157,14 @@ def unneutralise(value: str) -> str:
     if value.startswith("'") and value.lstrip("'").startswith(FORMULA_TRIGGERS):
         return value[1:]
     return value
+
+
+def markdown_table(columns: tuple[Column, ...]) -> str:
+    """The table of docs/csv-columns.md for these columns (a test keeps the two in step)."""
+    lines = ["| column | import | public export | meaning |", "|---|---|---|---|"]
+    for c in columns:
+        imported = "required" if c.required else "yes" if c.imported else "ignored (export only)"
+        public = "yes" if C.PUBLIC in c.audiences else "no"
+        meaning = c.description.replace("|", "\\|")
+        lines.append(f"| `{c.name}` | {imported} | {public} | {meaning} |")
+    return "\n".join(lines)
