@@ -15,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
+from operator import itemgetter
 from typing import Any
 
 from flask import current_app, has_app_context, has_request_context, request
@@ -247,7 +249,7 @@ class CaseRow:
         """How the dry run and the result name the row's case."""
         return self.reference or f"“{self.values.get('title') or ''}”"
 
-    @property
+    @cached_property
     def key(self) -> tuple[int, str] | None:
         """What proceedings rows name this case by: its reference, else its url."""
         if self.reference:
@@ -459,9 +461,19 @@ def _validate_cases(actor, rows, maps: _Maps, errors: list[RowError]) -> list[Ca
             else:
                 seen[key] = line
         if len(errors) == before:
-            row = CaseRow(line, org_id, reference, v, rights, provisions, partners)
-            row.url, row.version = url, version
-            out.append(row)
+            out.append(
+                CaseRow(
+                    line,
+                    org_id,
+                    reference,
+                    v,
+                    rights,
+                    provisions,
+                    partners,
+                    url=url,
+                    version=version,
+                )
+            )
     return out
 
 
@@ -917,9 +929,11 @@ def import_cases(
     return result
 
 
-def _audit_row(actor, action: str, entity_type: str, entity_id: int, before, after) -> dict:
+def _audit_row(
+    actor, action: str, entity_type: str, entity_id: int, before, after, at=None
+) -> dict:
     return {
-        "at": utcnow(),
+        "at": at or utcnow(),
         "user_id": actor.id,
         "action": action,
         "entity_type": entity_type,
@@ -929,6 +943,20 @@ def _audit_row(actor, action: str, entity_type: str, entity_id: int, before, aft
         "after": after,
         "ip_address": request.remote_addr if has_request_context() else None,
     }
+
+
+# Audited as they are; the enums and the date are converted in _write.
+AUDIT_PLAIN = (
+    "reference",
+    "lead_organisation_id",
+    "title",
+    "jurisdiction_id",
+    "summary",
+    "strategic_aim",
+    "arguments",
+    "created_by_id",
+    "version",
+)
 
 
 def _write(actor, new_rows, changed, current, proc_plan, case_ids) -> None:
@@ -979,17 +1007,22 @@ def _write(actor, new_rows, changed, current, proc_plan, case_ids) -> None:
                 links[CaseMember.__table__].append(
                     {"case_id": case_id, "user_id": actor.id, "role": TeamRole.LEAD}
                 )
-            after = {k: _jsonable(v) for k, v in p.items() if k not in ("created_at", "updated_at")}
+            after = {k: p[k] for k in AUDIT_PLAIN}
             after.update(
+                case_type=p["case_type"].value,
+                confidentiality=p["confidentiality"].value,
+                status=p["status"].value,
+                outcome=p["outcome"].value,
+                opened_on=p["opened_on"].isoformat() if p["opened_on"] else None,
                 id=case_id,
                 rights=sorted(r.rights or ()),
                 provisions=sorted(r.provisions or ()),
                 partners=sorted(r.partners or ()),
             )
-            audits.append(_audit_row(actor, "case.create", "cases", case_id, None, after))
+            audits.append(_audit_row(actor, "case.create", "cases", case_id, None, after, now))
         for table, rows in links.items():
             if rows:
-                session.execute(insert(table), rows)
+                _bulk_insert(table, rows)
 
     # Changed cases: only the changed values, the version moves by one.
     for row, changes in changed:
@@ -1043,7 +1076,7 @@ def _write(actor, new_rows, changed, current, proc_plan, case_ids) -> None:
             after["treatments"] = _treatments_json(p.treatments or set())
             audits.append(_audit_row(actor, "proceeding.create", "proceedings", pid, None, after))
         if treatments:
-            session.execute(insert(ProceedingTreatment.__table__), treatments)
+            _bulk_insert(ProceedingTreatment.__table__, treatments)
     for p, changes in proc_plan:
         if changes is None:
             continue
@@ -1077,7 +1110,7 @@ def _write(actor, new_rows, changed, current, proc_plan, case_ids) -> None:
         )
     if audits:
         for chunk in _chunks(audits, 1000):
-            session.execute(insert(AuditEntry.__table__), chunk)
+            _bulk_insert(AuditEntry.__table__, chunk)
     session.flush()
     session.expire_all()
     # These bulk statements bypass the unit of work, so the patterns hooks would not see the
@@ -1089,6 +1122,44 @@ def _write(actor, new_rows, changed, current, proc_plan, case_ids) -> None:
     mark_cases_changed(touched)
 
 
+def _bulk_insert(table, rows: list[dict]) -> None:
+    """One INSERT executemany'd by the driver: rows are dicts with the same keys.
+
+    The column types' own bind processors convert the values (enums, UTC times, JSON), so the
+    stored values are what session.execute(insert(table), rows) would store; this skips
+    SQLAlchemy's generic per-row parameter handling, most of an import's time otherwise.
+    """
+    if not rows:
+        return
+    connection = db.session.connection()
+    dialect = connection.dialect
+    keys = list(rows[0])
+    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
+    if set(compiled.params) != set(keys):  # Python-side defaults to fill in: the usual way
+        db.session.execute(insert(table), rows)
+        return
+    names = list(compiled.positiontup) if compiled.positional else keys
+    getter = itemgetter(*names)
+    processors = [
+        (i, proc)
+        for i, name in enumerate(names)
+        if (proc := table.c[name].type.bind_processor(dialect)) is not None
+    ]
+    params: list = []
+    for row in rows:
+        values = getter(row)
+        if len(names) == 1:
+            values = (values,)
+        if processors:
+            values = list(values)
+            for i, proc in processors:
+                values[i] = proc(values[i])
+        params.append(
+            tuple(values) if compiled.positional else dict(zip(names, values, strict=True))
+        )
+    connection.exec_driver_sql(compiled.string, params)
+
+
 def _insert_cases(rows: list[CaseRow], params: list[dict]) -> list[int]:
     """Insert new cases; their ids in row order."""
     session = db.session
@@ -1098,7 +1169,7 @@ def _insert_cases(rows: list[CaseRow], params: list[dict]) -> list[int]:
     if with_ref:
         # One executemany, then the ids back by the unique (organisation, reference) key:
         # RETURNING in parameter order would cost one statement per row on SQLite.
-        session.execute(insert(Case.__table__), [p for _r, p in with_ref])
+        _bulk_insert(Case.__table__, [p for _r, p in with_ref])
         by_key = {
             (org_id, ref): case_id
             for case_id, org_id, ref in session.execute(
