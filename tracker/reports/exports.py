@@ -221,7 +221,7 @@ class Export:
         ids = [r[0] for r in rows]
         tags = _tags(ids)
         parties: dict[int, list[str]] = defaultdict(list)
-        for case_id, role, pseudonym in db.session.execute(
+        for case_id, role, pseudonym in _all(
             select(Party.case_id, type_coerce(Party.role, String), Party.pseudonym)
             .where(_ids_clause(Party.case_id, ids))
             .order_by(Party.case_id, Party.id)
@@ -297,16 +297,16 @@ class Export:
         lookups = self._lookups
         by_case = {c["_id"]: c for c in cases}
         ids = list(by_case)
-        rows = db.session.execute(
+        rows = _all(
             select(*PROCEEDING_FIELDS)
             .where(_ids_clause(Proceeding.case_id, ids))
             .order_by(Proceeding.case_id, Proceeding.position, Proceeding.id)
-        ).all()
+        )
         rows = [r for r in rows if r.case_id in by_case]
         treatments: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
         how_l = lookups.labels["treatment"]
         if rows:
-            for proc_id, prov_id, right_id, treatment in db.session.execute(
+            for proc_id, prov_id, right_id, treatment in _all(
                 select(
                     ProceedingTreatment.proceeding_id,
                     ProceedingTreatment.provision_id,
@@ -474,6 +474,11 @@ class Export:
         return path
 
 
+def _all(stmt) -> list:
+    """All rows of a Core statement at once (fetchall: cheaper than iterating row by row)."""
+    return db.session.connection().execute(stmt).all()
+
+
 def _ids_clause(column, ids: list[int]):
     """column IN ids; a range when the ids are dense (no thousand bound parameters)."""
     if ids and ids[-1] - ids[0] < 2 * len(ids):
@@ -495,7 +500,7 @@ def _tags(ids: list[int]) -> dict[int, tuple[list[int], list[int], list[int]]]:
         ),
     )
     out: dict[int, tuple[list[int], list[int], list[int]]] = {}
-    for case_id, kind, value in db.session.execute(stmt):
+    for case_id, kind, value in _all(stmt):
         entry = out.get(case_id)
         if entry is None:
             entry = out[case_id] = ([], [], [])
