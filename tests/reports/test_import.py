@@ -532,3 +532,24 @@ def test_import_refreshes_opportunities_for_the_cases_it_writes(factory, db):
     assert result.ok, result.errors
     db.session.commit()  # the before-commit hook refreshes the imported cases
     assert ("liberty", fr) in opportunities() - before
+
+
+def test_import_statements_do_not_grow_with_the_rows(world, db):
+    """Bulk writes: the number of SQL statements depends on the file's chunks, not its rows."""
+    from sqlalchemy import event
+
+    def statements(n: int, prefix: str) -> int:
+        count = []
+        listener = lambda *_a: count.append(1)  # noqa: E731
+        data = _file([HEADER] + [_good(f"{prefix}-{i}") for i in range(n)])
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            result = import_cases(actor=world.user, cases_data=data)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert result.ok and len(result.created) == n
+        db.session.commit()
+        return len(count)
+
+    few, many = statements(10, "FEW"), statements(400, "MANY")
+    assert many == few, (few, many)
