@@ -421,9 +421,9 @@ class Export:
     def write_xlsx(self, path: str) -> None:
         """An XLSX workbook: About, Cases and Proceedings sheets; every cell is text.
 
-        Written as XML straight into the zip (inline strings, no shared-strings table), so
-        memory stays flat however many rows: the Proceedings sheet goes to a temporary file
-        while the Cases sheet is written, then is copied in.
+        Written as XML straight into the zip (tracker/reports/xlsx.py), so memory stays flat
+        however many rows: the Proceedings sheet goes to a temporary file while the Cases
+        sheet is written, then is copied in.
         """
         case_cols, proc_cols = self.case_columns, self.proceeding_columns
         about = [
@@ -434,7 +434,7 @@ class Export:
             ("note", "Only records this audience may see; see docs/csv-columns.md."),
         ]
         with (
-            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf,
             tempfile.TemporaryFile() as procs_tmp,
         ):
             for name, data in xlsx.static_parts(["About", "Cases", "Proceedings"]).items():
