@@ -198,3 +198,142 @@ def test_cli_export_writes_every_format(runner, world, tmp_path):
     assert "Organisation case" in result.output and "Restricted case" not in result.output
     bad = runner.invoke(args=["export", "cases", "--right", "nope"])
     assert bad.exit_code != 0 and "Unknown code" in bad.output
+
+
+def test_csv_starts_with_a_byte_order_mark_for_excel(client, login, runner, world, tmp_path):
+    login(world.user)
+    for kind in ("cases", "proceedings"):
+        data = client.get(f"/reports/export?format=csv&kind={kind}").data
+        assert data.startswith(b"\xef\xbb\xbf# Litigation tracker export")
+    out = tmp_path / "cases.csv"
+    assert runner.invoke(args=["export", "cases", "--output", str(out)]).exit_code == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf#")
+
+
+def test_every_code_has_a_readable_label_beside_it(client, login, world):
+    login(world.user)
+    _h, rows = _csv(client.get("/reports/export?format=csv&audience=network"))
+    row = next(r for r in rows if r["reference"] == "REF-public")
+    assert (row["case_type"], row["case_type_label"]) == (
+        "individual_complaint",
+        "Individual complaint",
+    )
+    assert (row["status"], row["status_label"]) == ("decided", "Decided")
+    assert (row["outcome"], row["outcome_label"]) == ("win", "Win")
+    assert (row["confidentiality"], row["confidentiality_label"]) == ("public", "Public")
+    _h, procs = _csv(client.get("/reports/export?format=csv&kind=proceedings&audience=network"))
+    proc = next(p for p in procs if p["reference"] == "123/public")
+    assert proc["forum_label"] == "European Court of Human Rights"
+    assert (proc["status_label"], proc["outcome_label"]) == ("Decided", "Win")
+    assert proc["treatments"] == "ECHR:5=upheld;non-refoulement=rejected"
+    art5 = next(p for p in world.cases[C.PUBLIC].provisions if p.code == "ECHR:5")
+    assert proc["treatments_labels"] == f"{art5.title}: Upheld; Non-refoulement: Rejected"
+    doc = json.loads(client.get("/reports/export?format=json&audience=network").data)
+    case = next(c for c in doc["cases"] if c["reference"] == "REF-public")
+    assert case["status_label"] == "Decided"
+    assert case["proceedings"][0]["treatments_labels"][0] == f"{art5.title}: Upheld"
+
+
+def _bulk_cases(user, n: int, start: int = 0) -> None:
+    """n network cases of the user's organisation, through the (bulk) import."""
+    from tracker.reports.importer import import_cases
+
+    lines = ["reference,title,case_type,jurisdiction,rights,provisions,summary"]
+    lines += [
+        f"B-{i},Case {i} v. Greece,individual_complaint,GR,liberty;non-refoulement,ECHR:5,"
+        + "A summary of some length. " * 20
+        for i in range(start, start + n)
+    ]
+    result = import_cases(actor=user, cases_data="\n".join(lines).encode())
+    assert result.ok, result.errors
+
+
+def _export_peak(user, fmt: str, tmp_path) -> tuple[int, int]:
+    """Peak traced memory and SQL statements of one export, its output thrown away."""
+    import tracemalloc
+
+    from sqlalchemy import event
+
+    from tracker.cases.filters import CaseFilters
+    from tracker.extensions import db
+    from tracker.reports.exports import Export
+
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    job = Export(user=user, audience=C.NETWORK, filters=CaseFilters())
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    tracemalloc.start()
+    try:
+        if fmt == "xlsx":
+            job.write_xlsx(str(tmp_path / "x.xlsx"))
+        else:
+            for _chunk in job.csv_chunks() if fmt == "csv" else job.json_chunks():
+                pass
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        event.remove(engine, "before_cursor_execute", count)
+    return peak, len(statements)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "xlsx"])
+def test_exports_stream_with_flat_memory_and_a_bounded_number_of_queries(
+    app, world, db, monkeypatch, tmp_path, fmt
+):
+    """Memory and queries depend on the batch size, not on how many cases are exported."""
+    from tracker.reports import exports
+
+    monkeypatch.setattr(exports, "BATCH", 50)
+    _bulk_cases(world.user, 100)
+    db.session.commit()
+    _export_peak(world.user, fmt, tmp_path)  # warm caches (compiled statements, imports)
+    small_peak, small_queries = _export_peak(world.user, fmt, tmp_path)
+    _bulk_cases(world.user, 700, start=100)
+    db.session.commit()
+    big_peak, big_queries = _export_peak(world.user, fmt, tmp_path)
+    # 8x the cases: the peak stays that of one batch (a list kept whole would be ~8x).
+    assert big_peak < small_peak * 1.5, (small_peak, big_peak)
+    # A fixed number of statements per batch of 50 (tags, parties, proceedings, treatments),
+    # never one per case: 14 more batches cost at most 14 x 4 more statements.
+    assert big_queries - small_queries <= 14 * 4, (small_queries, big_queries)
+
+
+def test_cli_export_never_takes_the_sqlite_write_lock(app, runner, world, db, tmp_path):
+    from sqlalchemy import event
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("BEGIN IMMEDIATE is SQLite's write lock; PostgreSQL has none to take")
+    begins = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    app.config["SQLITE_IMMEDIATE_OUTSIDE_REQUESTS"] = True  # as in a real command
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        for fmt in ("csv", "xlsx"):
+            out = tmp_path / f"cases.{fmt}"
+            result = runner.invoke(args=["export", "cases", "--format", fmt, "-o", str(out)])
+            assert result.exit_code == 0, result.output
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+        app.config["SQLITE_IMMEDIATE_OUTSIDE_REQUESTS"] = False
+    assert begins and "BEGIN IMMEDIATE" not in begins
+
+
+def test_the_documented_columns_are_the_columns():
+    """docs/csv-columns.md (linked from the README) shows the layout the code uses."""
+    from pathlib import Path
+
+    from tracker.reports.columns import CASE_COLUMNS, PROCEEDING_COLUMNS, markdown_table
+
+    root = Path(__file__).resolve().parents[2]
+    docs = (root / "docs" / "csv-columns.md").read_text(encoding="utf-8")
+    assert markdown_table(CASE_COLUMNS) in docs
+    assert markdown_table(PROCEEDING_COLUMNS) in docs
+    assert "(docs/csv-columns.md)" in (root / "README.md").read_text(encoding="utf-8")

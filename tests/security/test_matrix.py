@@ -105,7 +105,7 @@ def facet_counts(client, world, allowed) -> Observed:
 
 def _export(client, fmt: str, audience: Confidentiality) -> str:
     response = _ok(client.get(f"/reports/export?format={fmt}&audience={audience.value}"))
-    return response.get_data(as_text=True)
+    return response.data.decode("utf-8-sig")  # CSV starts with a byte-order mark (Excel)
 
 
 def _export_expected(allowed, audience: Confidentiality, relation: str) -> set:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
@@ -45,6 +47,24 @@ def _filters(**options):
         return parse_filters(args)
     except FilterError as exc:
         raise click.ClickException(f"Bad filter: {exc}") from exc
+
+
+@contextmanager
+def _read_only():
+    """A read-only command: on SQLite its transaction must not take the write lock.
+
+    Commands otherwise begin with BEGIN IMMEDIATE (tracker/extensions.py); a long export
+    holding it would block every edit in the app until it ends. Ends in a rollback.
+    """
+    config = current_app.config
+    before = config.get("SQLITE_IMMEDIATE_OUTSIDE_REQUESTS", True)
+    db.session.rollback()  # a transaction begun with the lock (e.g. by a lookup) ends here
+    config["SQLITE_IMMEDIATE_OUTSIDE_REQUESTS"] = False
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        config["SQLITE_IMMEDIATE_OUTSIDE_REQUESTS"] = before
 
 
 export = click.Group("export", help="Export data.")
@@ -88,26 +108,27 @@ def export_cases(fmt, audience, kind, as_user, output, **filter_options):
     """Export the cases that match the filters, for an audience (see docs/csv-columns.md)."""
     from tracker.reports.exports import Export
 
-    user = _user(as_user) if as_user else NetworkReader()
-    job = Export(
-        user=user,
-        audience=Confidentiality(audience),
-        filters=_filters(**filter_options),
-        kind=kind,
-    )
-    if fmt == "xlsx":
-        if not output:
-            raise click.ClickException("XLSX needs --output FILE.")
-        job.write_xlsx(output)
-    else:
-        chunks = job.csv_chunks() if fmt == "csv" else job.json_chunks()
-        if output:
-            with open(output, "w", encoding="utf-8", newline="") as fh:
-                for chunk in chunks:
-                    fh.write(chunk)
+    if fmt == "xlsx" and not output:
+        raise click.ClickException("XLSX needs --output FILE.")
+    with _read_only():
+        user = _user(as_user) if as_user else NetworkReader()
+        job = Export(
+            user=user,
+            audience=Confidentiality(audience),
+            filters=_filters(**filter_options),
+            kind=kind,
+        )
+        if fmt == "xlsx":
+            job.write_xlsx(output)
         else:
-            for chunk in chunks:
-                sys.stdout.write(chunk)
+            chunks = job.csv_chunks() if fmt == "csv" else job.json_chunks()
+            if output:
+                with open(output, "w", encoding="utf-8", newline="") as fh:
+                    for chunk in chunks:
+                        fh.write(chunk)
+            else:
+                for chunk in chunks:
+                    sys.stdout.write(chunk)
     if output:
         click.echo(f"Wrote {output} ({audience} audience).", err=True)
 
@@ -127,16 +148,18 @@ import_group = click.Group("import", help="Import data.")
 @click.option(
     "--as-user",
     "as_user",
-    required=True,
+    default=None,
     help="E-mail of the person importing: their organisation is the default lead, their "
-    "rights decide which organisations and cases they may write, they join new cases' teams.",
+    "rights decide which organisations and cases they may write, they join new cases' teams. "
+    "Without it the import runs as the server's operator: any organisation's cases, each row "
+    "naming its lead_organisation (unless the network has only one), no restricted cases.",
 )
 @with_appcontext
 def import_cases_command(file, proceedings_file, dry_run, as_user):
     """Import cases from FILE.csv (all or nothing; re-importing changes nothing)."""
-    from tracker.reports.importer import ImportNotAllowed, import_cases
+    from tracker.reports.importer import CommandLineImporter, ImportNotAllowed, import_cases
 
-    user = _user(as_user)
+    user = _user(as_user) if as_user else CommandLineImporter()
     try:
         result = import_cases(
             actor=user,

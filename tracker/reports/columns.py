@@ -33,11 +33,16 @@ class Column:
 
 CASE_COLUMNS: tuple[Column, ...] = (
     Column("id", "Number of the case in this tracker (export only).", imported=False),
-    Column("url", "Address of the case page (export only).", imported=False),
+    Column(
+        "url",
+        "Address of the case page. On import it finds the case again when the row has no "
+        "reference.",
+    ),
     Column(
         "reference",
-        "The lead organisation's own reference. With lead_organisation, the key for updates.",
-        required=True,
+        "The lead organisation's own reference. With lead_organisation, the key for updates. "
+        "A row without one creates a new case, unless its url is a case of this tracker "
+        "(an exported row), which it then updates.",
     ),
     Column(
         "lead_organisation",
@@ -45,9 +50,17 @@ CASE_COLUMNS: tuple[Column, ...] = (
     ),
     Column("title", "Title, e.g. “A.B. v. State” (pseudonymised).", required=True),
     Column("case_type", "individual_complaint, class_action, ... (code).", required=True),
+    Column("case_type_label", "Name of the case type (export only).", imported=False),
     Column("confidentiality", "public, network, organisation or restricted. Default network."),
+    Column("confidentiality_label", "Name of the level (export only).", imported=False),
     Column("status", "planned, filed, pending, decided, on_appeal, closed. Default planned."),
-    Column("outcome", "win, partial_win, loss, settled, withdrawn, inadmissible, none_yet."),
+    Column("status_label", "Name of the status (export only).", imported=False),
+    Column(
+        "outcome",
+        "win, partial_win, loss, settled, withdrawn, inadmissible, none_yet. Anything but "
+        "none_yet needs the status decided, on_appeal or closed.",
+    ),
+    Column("outcome_label", "Name of the outcome (export only).", imported=False),
     Column("jurisdiction", "Jurisdiction code (ISO 3166 alpha-2 or a system code).", required=True),
     Column("jurisdiction_label", "Name of the jurisdiction (export only).", imported=False),
     Column("opened_on", "Date the matter was opened, YYYY-MM-DD."),
@@ -64,13 +77,24 @@ CASE_COLUMNS: tuple[Column, ...] = (
         "Parties as role: pseudonym, separated by ';' (export only; identities never exported).",
         imported=False,
     ),
-    Column("version", "Edit version of the case (export only).", imported=False),
+    Column(
+        "version",
+        "Edit version of the case when it was exported. Optional on import: when given, a row "
+        "that would change a case edited since (another version now) is refused.",
+    ),
 )
 
 PROCEEDING_COLUMNS: tuple[Column, ...] = (
     Column("case_id", "Number of the case in this tracker (export only).", imported=False),
-    Column("case_url", "Address of the case page (export only).", imported=False),
-    Column("case_reference", "The case's reference (see cases file).", required=True),
+    Column(
+        "case_url",
+        "Address of the case page; finds a case without a reference (in this tracker or in "
+        "the cases file's url column).",
+    ),
+    Column(
+        "case_reference",
+        "The case's reference (see cases file). Empty: the case is found by case_url.",
+    ),
     Column("lead_organisation", "The case's lead organisation (empty: your own)."),
     Column("position", "Order of the proceeding within the case (0, 1, 2 ...); the update key."),
     Column("forum", "Forum code, e.g. ECTHR.", required=True),
@@ -79,12 +103,23 @@ PROCEEDING_COLUMNS: tuple[Column, ...] = (
     Column("filed_on", "YYYY-MM-DD."),
     Column("decided_on", "YYYY-MM-DD (not before filed_on)."),
     Column("status", "planned, filed, pending, decided, on_appeal, closed.", required=True),
-    Column("outcome", "win, partial_win, loss, settled, withdrawn, inadmissible, none_yet."),
+    Column("status_label", "Name of the status (export only).", imported=False),
+    Column(
+        "outcome",
+        "win, partial_win, loss, settled, withdrawn, inadmissible, none_yet. Anything but "
+        "none_yet needs the status decided, on_appeal or closed.",
+    ),
+    Column("outcome_label", "Name of the outcome (export only).", imported=False),
     Column("ecli", "European Case Law Identifier, when there is one."),
     Column(
         "treatments",
         "How the forum treated each provision or right: CODE=upheld|rejected|not_reached, "
         "separated by ';' (e.g. ECHR:8=upheld;liberty=rejected).",
+    ),
+    Column(
+        "treatments_labels",
+        "The same in words, e.g. “Art. 8 ECHR: Upheld” (export only).",
+        imported=False,
     ),
     Column("notes", "Internal notes (never in public exports).", audiences=NOT_PUBLIC),
 )
@@ -122,3 +157,14 @@ def unneutralise(value: str) -> str:
     if value.startswith("'") and value.lstrip("'").startswith(FORMULA_TRIGGERS):
         return value[1:]
     return value
+
+
+def markdown_table(columns: tuple[Column, ...]) -> str:
+    """The table of docs/csv-columns.md for these columns (a test keeps the two in step)."""
+    lines = ["| column | import | public export | meaning |", "|---|---|---|---|"]
+    for c in columns:
+        imported = "required" if c.required else "yes" if c.imported else "ignored (export only)"
+        public = "yes" if C.PUBLIC in c.audiences else "no"
+        meaning = c.description.replace("|", "\\|")
+        lines.append(f"| `{c.name}` | {imported} | {public} | {meaning} |")
+    return "\n".join(lines)
