@@ -178,16 +178,6 @@ def _after_rollback(session: Session, previous_transaction) -> None:
     session.info.pop(_DELETED_KEY, None)
 
 
-def mark_cases_changed(case_ids: Iterable[int], session: Session | None = None) -> None:
-    """Have the before-commit hook refresh these cases' derived data, as if edited.
-
-    For writers that bypass the unit of work (bulk INSERT/UPDATE statements, e.g. the CSV
-    import), whose rows the after-flush hook cannot see.
-    """
-    session = session or db.session()
-    session.info.setdefault(_DIRTY_KEY, set()).update(case_ids)
-
-
 _hooks_installed = False
 
 

@@ -42,7 +42,7 @@ from tracker.cases.models import (
 )
 from tracker.cases.services import DECIDED_STATUSES
 from tracker.extensions import db
-from tracker.patterns.services import mark_cases_changed
+from tracker.patterns.services import cases_changed
 from tracker.reports.columns import (
     CASE_COLUMNS,
     PROCEEDING_COLUMNS,
@@ -1119,7 +1119,7 @@ def _write(actor, new_rows, changed, current, proc_plan, case_ids) -> None:
     touched = {case_ids[r.key] for r in new_rows if r.key} | {r.existing_id for r, _c in changed}
     touched |= set(new_case_ids)
     touched |= {case_ids[p.case_key] for p, _c in proc_plan}
-    mark_cases_changed(touched)
+    cases_changed(touched)
 
 
 def _bulk_insert(table, rows: list[dict]) -> None:
