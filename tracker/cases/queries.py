@@ -173,6 +173,7 @@ class FacetValue:
 
 
 FACET_LIMIT = 12
+FACET_KEYS = ("right", "jurisdiction", "forum", "status", "outcome", "year")
 
 
 def _lit(text: str):

@@ -142,7 +142,7 @@ def _candidates(
             .where(case_provisions.c.case_id == Case.id, provision_rights.c.right_id.in_(r0))
         ),
     )
-    found: list[int] = []
+    found: list[Case] = []
     rights: dict[int, set[int]] = {}
     provisions: dict[int, set[int]] = {}
     after: tuple[Any, int] | None = None
@@ -158,7 +158,7 @@ def _candidates(
         scanned += len(chunk)
         after = (chunk[-1][0], chunk[-1][1])
         visible = db.session.scalars(
-            select(Case.id).where(
+            select(Case).where(
                 Case.id.in_([row[1] for row in chunk]),
                 Case.id != case.id,
                 Case.jurisdiction_id != case.jurisdiction_id,
@@ -166,18 +166,16 @@ def _candidates(
                 sharing,
             )
         ).all()
-        if not visible:
-            continue
-        order = {row[1]: i for i, row in enumerate(chunk)}
-        taken = sorted(visible, key=order.__getitem__)[: CANDIDATE_LIMIT - len(found)]
-        chunk_rights, chunk_provisions = _tags(taken)
-        found.extend(taken)
-        rights.update(chunk_rights)
-        provisions.update(chunk_provisions)
-    if not found:
-        return [], {}, {}
-    loaded = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(found)))}
-    return [loaded[cid] for cid in found if cid in loaded], rights, provisions
+        if visible:
+            order = {row[1]: i for i, row in enumerate(chunk)}
+            taken = sorted(visible, key=lambda c: order[c.id])[: CANDIDATE_LIMIT - len(found)]
+            chunk_rights, chunk_provisions = _tags([c.id for c in taken])
+            found.extend(taken)
+            rights.update(chunk_rights)
+            provisions.update(chunk_provisions)
+        if len(chunk) < CHUNK:  # the oldest case has been read
+            break
+    return found, rights, provisions
 
 
 def similar_cases(user: Any, case: Case, limit: int = 10) -> list[SimilarCase]:

@@ -50,6 +50,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import joinedload
 
 from tracker.access import case_filter, document_filter
 from tracker.cases.models import Case
@@ -520,7 +521,12 @@ def search(
     if scope == "cases":
         ids = _case_page(user, terms, page, per_page)
         marks = _case_highlights(terms, ids)
-        records = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids)))}
+        records = {
+            c.id: c
+            for c in db.session.scalars(
+                select(Case).where(Case.id.in_(ids)).options(joinedload(Case.jurisdiction))
+            )
+        }
         for ident in ids:
             title, snippet = marks.get(ident, (records[ident].title, ""))
             results.hits.append(
@@ -536,7 +542,10 @@ def search(
         ids = _document_page(user, terms, page, per_page, kind)
         marks = _document_highlights(terms, ids)
         records = {
-            d.id: d for d in db.session.scalars(select(Document).where(Document.id.in_(ids)))
+            d.id: d
+            for d in db.session.scalars(
+                select(Document).where(Document.id.in_(ids)).options(joinedload(Document.case))
+            )
         }
         for ident in ids:
             title, snippet = marks.get(ident, (records[ident].title, ""))
