@@ -71,7 +71,9 @@ def _measure(client, db, url) -> int:
     with count_queries(db.engine) as statements:
         response = client.get(url)
     assert response.status_code == 200
-    return len(statements)
+    # The sign-in session's last-seen time is written at most once a minute: a slow run
+    # would otherwise count it in one measurement and not in the other.
+    return len([s for s in statements if not s.lstrip().upper().startswith("UPDATE USER_SESSIONS")])
 
 
 @pytest.fixture()

@@ -33,7 +33,9 @@ def _count(client, engine, url: str) -> tuple[int, str]:
     finally:
         event.remove(engine, "before_cursor_execute", _on)
     assert response.status_code == 200
-    return len(statements), response.get_data(as_text=True)
+    # The session's last-seen time is written at most once a minute: not counted.
+    kept = [s for s in statements if not s.lstrip().upper().startswith("UPDATE USER_SESSIONS")]
+    return len(kept), response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("scope", ["cases", "documents"])
