@@ -24,7 +24,7 @@ from tracker.extensions import db
 from tracker.taxonomy.models import Provision, Right, provision_rights
 
 CANDIDATE_LIMIT = 400
-CHUNK = 1000  # cases read per step, newest first
+CHUNK = 1000  # cases read in the first step, newest first (then twice as many each step)
 MAX_SCANNED = 20_000  # a bound on the walk when few recent cases share a right
 TAG_WEIGHT, TEXT_WEIGHT = 0.7, 0.3
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
@@ -121,7 +121,7 @@ def _candidates(
     """The CANDIDATE_LIMIT most recently updated visible cases in other jurisdictions that
     share a right with r0, and their tags.
 
-    Cases are read newest first in chunks from ix_cases_updated_at_id (keyset, never a sort
+    Cases are read newest first in growing chunks from ix_cases_updated_at_id (keyset, never a sort
     of the docket); each chunk is narrowed to the visible ones in other jurisdictions that
     share a right (probes of the tag tables' keys for these rows only). Most recent cases
     share a right, so one or two chunks usually suffice; at most MAX_SCANNED are read.
@@ -146,13 +146,15 @@ def _candidates(
     rights: dict[int, set[int]] = {}
     provisions: dict[int, set[int]] = {}
     after: tuple[Any, int] | None = None
-    scanned = 0
+    scanned = steps = 0
     while len(found) < CANDIDATE_LIMIT and scanned < MAX_SCANNED:
         stmt = select(Case.updated_at, Case.id).order_by(Case.updated_at.desc(), Case.id.desc())
         if after is not None:
             # A row-value comparison: both databases turn it into a range of the index.
             stmt = stmt.where(tuple_(Case.updated_at, Case.id) < tuple_(*after))
-        chunk = db.session.execute(stmt.limit(CHUNK)).all()
+        size = min(CHUNK << steps, MAX_SCANNED - scanned)  # doubling: few steps when rare
+        steps += 1
+        chunk = db.session.execute(stmt.limit(size)).all()
         if not chunk:
             break
         scanned += len(chunk)
@@ -173,7 +175,7 @@ def _candidates(
             found.extend(taken)
             rights.update(chunk_rights)
             provisions.update(chunk_provisions)
-        if len(chunk) < CHUNK:  # the oldest case has been read
+        if len(chunk) < size:  # the oldest case has been read
             break
     return found, rights, provisions
 
