@@ -61,17 +61,17 @@ def can(user: Any, action: str) -> bool:
     return _ROLE_RANK[user.role] >= _ROLE_RANK[minimum]
 
 
+# Uncorrelated IN over the user's own (small) sets of team and partner cases: the planners
+# evaluate each once, where a correlated EXISTS was run per candidate row (or planned badly
+# when the visible set is itself used as a subquery, as the list's facets do).
 def _is_team(user: Any) -> ColumnElement[bool]:
-    return exists(
-        select(CaseMember.id).where(CaseMember.case_id == Case.id, CaseMember.user_id == user.id)
-    )
+    return Case.id.in_(select(CaseMember.case_id).where(CaseMember.user_id == user.id))
 
 
 def _is_organisation(user: Any) -> ColumnElement[bool]:
-    partner = exists(
+    partner = Case.id.in_(
         select(case_partners.c.case_id).where(
-            case_partners.c.case_id == Case.id,
-            case_partners.c.organisation_id == user.organisation_id,
+            case_partners.c.organisation_id == user.organisation_id
         )
     )
     return or_(Case.lead_organisation_id == user.organisation_id, partner)

@@ -1,7 +1,7 @@
 """patterns: derived facts and the totals of the unfiltered patterns page
 
 Revision ID: pat1
-Revises: 0005
+Revises: srch1
 Create Date: 2026-12-04 18:55:00
 
 Three derived tables (tracker/patterns/facts.py): pattern_facts (one row per case,
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "pat1"
-down_revision = "0005"
+down_revision = "srch1"
 branch_labels = None
 depends_on = None
 

@@ -202,20 +202,26 @@ def _rights_with_descendants(right_ids: tuple[int, ...]) -> set[int]:
     return set(right_ids) | set(children)
 
 
+def proceeding_window(filters: CaseFilters) -> list:
+    """Over Proceeding: the forum and period filters. They select proceedings, and a right's
+    treatments are looked for among them (the list's rights facet uses the same window)."""
+    conditions = []
+    if filters._ids.get("forum"):
+        conditions.append(Proceeding.forum_id.in_(filters._ids["forum"]))
+    if filters.filed_from:
+        conditions.append(Proceeding.filed_on >= filters.filed_from)
+    if filters.filed_to:
+        conditions.append(Proceeding.filed_on <= filters.filed_to)
+    return conditions
+
+
 def filter_clauses(filters: CaseFilters) -> list:
     """WHERE clauses over Case for the filters (text search excluded: see apply_filters)."""
     from tracker.patterns import rules
 
     ids = filters._ids
     clauses: list = []
-    # Forum and period select proceedings; a right's treatments are looked for among them.
-    proceeding_conditions = []
-    if ids.get("forum"):
-        proceeding_conditions.append(Proceeding.forum_id.in_(ids["forum"]))
-    if filters.filed_from:
-        proceeding_conditions.append(Proceeding.filed_on >= filters.filed_from)
-    if filters.filed_to:
-        proceeding_conditions.append(Proceeding.filed_on <= filters.filed_to)
+    proceeding_conditions = proceeding_window(filters)
     families: list[set[int]] = []
     if ids.get("right"):
         families = [_rights_with_descendants((right_id,)) for right_id in ids["right"]]

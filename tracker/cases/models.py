@@ -138,8 +138,22 @@ class Case(db.Model):
     __tablename__ = "cases"
     __table_args__ = (
         UniqueConstraint("lead_organisation_id", "reference"),
-        Index("ix_cases_confidentiality_lead", "confidentiality", "lead_organisation_id"),
+        # Visibility first, then what the list's total and facets group by: they read the
+        # matching set from this index alone, not from the (wide) rows.
+        Index(
+            "ix_cases_visibility",
+            "confidentiality",
+            "lead_organisation_id",
+            "jurisdiction_id",
+            "status",
+            "outcome",
+        ),
         Index("ix_cases_jurisdiction_status", "jurisdiction_id", "status"),
+        # One per sort of the list, with the id tie-breaker (read in either direction).
+        Index("ix_cases_updated_at_id", "updated_at", "id"),
+        Index("ix_cases_title_id", "title", "id"),
+        Index("ix_cases_status_id", "status", "id"),
+        Index("ix_cases_outcome_id", "outcome", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -155,11 +169,9 @@ class Case(db.Model):
     confidentiality: Mapped[Confidentiality] = mapped_column(
         enum_type(Confidentiality, "confidentiality"), default=Confidentiality.NETWORK
     )
-    status: Mapped[Status] = mapped_column(
-        enum_type(Status, "case_status"), default=Status.PLANNED, index=True
-    )
+    status: Mapped[Status] = mapped_column(enum_type(Status, "case_status"), default=Status.PLANNED)
     outcome: Mapped[Outcome] = mapped_column(
-        enum_type(Outcome, "case_outcome"), default=Outcome.NONE_YET, index=True
+        enum_type(Outcome, "case_outcome"), default=Outcome.NONE_YET
     )
     opened_on: Mapped[date | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -231,6 +243,8 @@ class Proceeding(db.Model):
             name="decided_after_filed",
         ),
         Index("ix_proceedings_forum_outcome", "forum_id", "outcome"),
+        # The list's first-filed sort and its year and forum facets, from the index alone.
+        Index("ix_proceedings_case_filed_forum", "case_id", "filed_on", "forum_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

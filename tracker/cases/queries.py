@@ -1,7 +1,7 @@
 """Read side of the cases area: the list with sort and facets, the case page, deadlines.
 
 Every statement starts from case_filter(user): nothing the user may not see is listed,
-counted or suggested. Facets are one GROUP BY per facet over the filtered id set.
+counted or suggested. The total and the facets are one statement over the matching set.
 """
 
 from __future__ import annotations
@@ -10,22 +10,39 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, distinct, extract, func, or_, select
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    cast,
+    distinct,
+    extract,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.access import case_filter
 from tracker.auth.models import Organisation, User
-from tracker.cases.filters import CaseFilters, apply_filters
+from tracker.cases.filters import CaseFilters, apply_filters, proceeding_window
 from tracker.cases.models import (
     Case,
     CaseLink,
     CaseMember,
     Event,
+    Outcome,
     Proceeding,
+    ProceedingTreatment,
+    Status,
+    case_provisions,
     case_rights,
 )
 from tracker.extensions import db
-from tracker.taxonomy.models import Forum, Jurisdiction, Provision, Right
+from tracker.taxonomy.models import Forum, Jurisdiction, Provision, Right, provision_rights
 
 PER_PAGE = 25
 DEADLINE_WINDOW_DAYS = 90
@@ -37,12 +54,14 @@ _first_filed = (
     .scalar_subquery()
 )
 
-SORTS: dict[str, Any] = {
-    "title": Case.title,
-    "filed": _first_filed,
-    "updated": Case.updated_at,
-    "status": Case.status,
-    "outcome": Case.outcome,
+# column, nullable. Non-null columns are ordered without NULLS LAST, so that the indexes on
+# (column, id) serve the sort in either direction on both databases.
+SORTS: dict[str, tuple[Any, bool]] = {
+    "title": (Case.title, False),
+    "filed": (_first_filed, True),
+    "updated": (Case.updated_at, False),
+    "status": (Case.status, False),
+    "outcome": (Case.outcome, False),
 }
 DEFAULT_SORT = "-updated"
 
@@ -58,32 +77,90 @@ def visible_cases(user: Any, filters: CaseFilters | None = None) -> Select:
     return apply_filters(stmt, filters) if filters is not None else stmt
 
 
+def _order_by(sort: str, reverse: bool = False) -> list:
+    column, nullable = SORTS[sort.lstrip("-")]
+    descending = sort.startswith("-") != reverse
+    order = column.desc() if descending else column.asc()
+    if nullable:  # NULLs last in the list's own order, so first when it is read backwards
+        order = order.nulls_first() if reverse else order.nulls_last()
+    return [order, Case.id.asc() if reverse else Case.id.desc()]
+
+
+@dataclass
+class CasePage:
+    """One page of the list (the attributes of Flask-SQLAlchemy's Pagination the views use)."""
+
+    items: list[Case]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page)) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+
+def _page_ids(user: Any, filters: CaseFilters, sort: str, page: int, total: int) -> list[int]:
+    """The ids of one page. A page in the second half is read from the end (a shorter OFFSET
+    over the same index, in the opposite direction), then put back in order."""
+    offset = (page - 1) * PER_PAGE
+    if offset >= total:
+        return []
+    stmt = visible_cases(user, filters).with_only_columns(Case.id)
+    from_end = total - offset - PER_PAGE  # rows after this page, in the list's order
+    if offset > from_end:
+        limit = PER_PAGE + min(from_end, 0)
+        ids = db.session.scalars(
+            stmt.order_by(*_order_by(sort, reverse=True)).limit(limit).offset(max(from_end, 0))
+        ).all()
+        return list(reversed(ids))
+    return list(db.session.scalars(stmt.order_by(*_order_by(sort)).limit(PER_PAGE).offset(offset)))
+
+
 def case_list(user: Any, filters: CaseFilters, sort: str, page: int):
-    column = SORTS[sort.lstrip("-")]
-    order = column.desc() if sort.startswith("-") else column.asc()
-    stmt = (
-        visible_cases(user, filters)
-        .options(
-            joinedload(Case.jurisdiction),
-            joinedload(Case.lead_organisation),
-            selectinload(Case.rights),
-        )
-        .order_by(order.nulls_last(), Case.id.desc())
-    )
-    pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
-    ids = [c.id for c in pagination.items]
-    filed = (
-        dict(
+    """(page, first filing date per listed case, facets): three statements plus eager loads."""
+    total, facet_values = list_summary(user, filters)
+    ids = _page_ids(user, filters, sort, page, total) if total else []
+    items: list[Case] = []
+    filed: dict[int, Any] = {}
+    if ids:
+        rows = {
+            c.id: c
+            for c in db.session.scalars(
+                select(Case)
+                .where(Case.id.in_(ids))
+                .options(
+                    joinedload(Case.jurisdiction),
+                    joinedload(Case.lead_organisation),
+                    selectinload(Case.rights),
+                )
+            )
+        }
+        items = [rows[i] for i in ids if i in rows]
+        filed = dict(
             db.session.execute(
                 select(Proceeding.case_id, func.min(Proceeding.filed_on))
                 .where(Proceeding.case_id.in_(ids))
                 .group_by(Proceeding.case_id)
             ).all()
         )
-        if ids
-        else {}
-    )
-    return pagination, filed
+    return CasePage(items, page, PER_PAGE, total), filed, facet_values
 
 
 @dataclass(frozen=True)
@@ -96,74 +173,163 @@ class FacetValue:
 
 
 FACET_LIMIT = 12
+FACET_KEYS = ("right", "jurisdiction", "forum", "status", "outcome", "year")
 
 
-def facets(user: Any, filters: CaseFilters) -> dict[str, list[FacetValue]]:
-    """Counts of visible cases matching the filters, per facet value (one query per facet)."""
-    ids = visible_cases(user, filters).with_only_columns(Case.id).subquery()
-    in_ids = Case.id.in_(select(ids.c.id))
+def _lit(text: str):
+    # A constant of this module, never input: the facet's name in the UNION below.
+    return literal_column(f"'{text}'", String)
+
+
+def _of_matching(stmt: Select, case_id, m) -> Select:
+    """Restrict a statement over a child table to the rows of the matching cases (m).
+
+    SQLite: "IN (SELECT id FROM m)", which it drives from m through the case_id indexes (with
+    a join it chose to scan whole child tables). PostgreSQL: a join, which it plans from m's
+    row estimate (hash join for a large set, index probes for a small one); with IN it
+    assumed 200 distinct ids and probed the indexes once per case of the whole docket.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        return stmt.join(m, m.c.id == case_id)
+    return stmt.where(case_id.in_(select(m.c.id)))
+
+
+def _rights_pairs(m, filters: CaseFilters):
+    """(case_id, right_id) for every right a matching case counts for directly (tag, crosswalk,
+    or a treatment in a proceeding within the forum/period filters): the rule of the `right`
+    filter (tracker/patterns/rules.py), so a facet's count is the length of its list."""
+    window = proceeding_window(filters)
+    pt = ProceedingTreatment
+    tagged = _of_matching(
+        select(case_rights.c.case_id, case_rights.c.right_id), case_rights.c.case_id, m
+    )
+    crosswalked = _of_matching(
+        select(case_provisions.c.case_id, provision_rights.c.right_id).join(
+            provision_rights, provision_rights.c.provision_id == case_provisions.c.provision_id
+        ),
+        case_provisions.c.case_id,
+        m,
+    )
+    treated = _of_matching(
+        select(Proceeding.case_id, pt.right_id)
+        .join(pt, pt.proceeding_id == Proceeding.id)
+        .where(pt.right_id.is_not(None), *window),
+        Proceeding.case_id,
+        m,
+    )
+    treated_provision = _of_matching(
+        select(Proceeding.case_id, provision_rights.c.right_id)
+        .join(pt, pt.proceeding_id == Proceeding.id)
+        .join(provision_rights, provision_rights.c.provision_id == pt.provision_id)
+        .where(*window),
+        Proceeding.case_id,
+        m,
+    )
+    # UNION ALL: the count below is of distinct cases, so duplicates need not be removed here.
+    return union_all(tagged, crosswalked, treated, treated_provision).subquery("pairs")
+
+
+def _right_families():
+    """(right_id, family_id): a right belongs to its own family and to its parent's (a filter
+    on the parent matches its children; one level, as in filters._rights_with_descendants)."""
+    return union_all(
+        select(Right.id.label("right_id"), Right.id.label("family_id")),
+        select(Right.id, Right.parent_id).where(Right.parent_id.is_not(None)),
+    ).subquery("families")
+
+
+def list_summary(user: Any, filters: CaseFilters) -> tuple[int, dict[str, list[FacetValue]]]:
+    """The number of visible cases matching the filters and their facet counts, in ONE
+    statement over the matching set, materialised once (a CTE) and grouped per facet."""
+    m = (
+        apply_filters(
+            select(Case.id, Case.jurisdiction_id, Case.status, Case.outcome).where(
+                case_filter(user)
+            ),
+            filters,
+        )
+        .cte("m")
+        .prefix_with("MATERIALIZED")
+    )
+    n = func.count().label("n")
+    distinct_cases = func.count(distinct(Proceeding.case_id))
+    none = cast(null(), String)
+    pairs = _rights_pairs(m, filters)
+    families = _right_families()
+    # Grouped by the (integer) family id, names joined after: the sort is of narrow rows.
+    per_family = (
+        select(families.c.family_id, func.count(distinct(pairs.c.case_id)).label("n"))
+        .select_from(pairs)
+        .join(families, families.c.right_id == pairs.c.right_id)
+        .group_by(families.c.family_id)
+        .subquery("per_family")
+    )
+    year = cast(extract("year", Proceeding.filed_on), Integer)
+    branches = [
+        select(_lit("total"), none, none, n).select_from(m),
+        select(_lit("right"), Right.code, Right.name, per_family.c.n)
+        .select_from(per_family)
+        .join(Right, Right.id == per_family.c.family_id),
+        select(_lit("jurisdiction"), Jurisdiction.code, Jurisdiction.name, n)
+        .select_from(m)
+        .join(Jurisdiction, Jurisdiction.id == m.c.jurisdiction_id)
+        .group_by(Jurisdiction.code, Jurisdiction.name),
+        _of_matching(
+            select(_lit("forum"), Forum.code, Forum.name, distinct_cases)
+            .select_from(Proceeding)
+            .join(Forum, Forum.id == Proceeding.forum_id),
+            Proceeding.case_id,
+            m,
+        ).group_by(Forum.code, Forum.name),
+        select(_lit("status"), cast(m.c.status, String), none, n)
+        .select_from(m)
+        .group_by(m.c.status),
+        select(_lit("outcome"), cast(m.c.outcome, String), none, n)
+        .select_from(m)
+        .group_by(m.c.outcome),
+        _of_matching(
+            select(_lit("year"), cast(year, String), none, distinct_cases)
+            .select_from(Proceeding)
+            .where(Proceeding.filed_on.is_not(None)),
+            Proceeding.case_id,
+            m,
+        ).group_by(year),
+    ]
+    grouped: dict[str, list[tuple[str, str, int]]] = {}
+    total = 0
+    for facet, code, name, count in db.session.execute(union_all(*branches)).all():
+        if facet == "total":
+            total = count
+        elif count:
+            grouped.setdefault(facet, []).append((code, name or code, count))
+    if not total:
+        return 0, {}
     out: dict[str, list[FacetValue]] = {}
-
-    count = func.count(distinct(case_rights.c.case_id)).label("n")
-    rows = db.session.execute(
-        select(Right.code, Right.name, count)
-        .join(case_rights, case_rights.c.right_id == Right.id)
-        .where(case_rights.c.case_id.in_(select(ids.c.id)))
-        .group_by(Right.code, Right.name)
-        .order_by(count.desc(), Right.name)
-        .limit(FACET_LIMIT)
-    ).all()
-    out["right"] = [FacetValue("right", c, n, k) for c, n, k in rows]
-
-    count = func.count(Case.id).label("n")
-    rows = db.session.execute(
-        select(Jurisdiction.code, Jurisdiction.name, count)
-        .join(Case, Case.jurisdiction_id == Jurisdiction.id)
-        .where(in_ids)
-        .group_by(Jurisdiction.code, Jurisdiction.name)
-        .order_by(count.desc(), Jurisdiction.name)
-        .limit(FACET_LIMIT)
-    ).all()
-    out["jurisdiction"] = [FacetValue("jurisdiction", c, n, k) for c, n, k in rows]
-
-    count = func.count(distinct(Proceeding.case_id)).label("n")
-    rows = db.session.execute(
-        select(Forum.code, Forum.name, count)
-        .join(Proceeding, Proceeding.forum_id == Forum.id)
-        .where(Proceeding.case_id.in_(select(ids.c.id)))
-        .group_by(Forum.code, Forum.name)
-        .order_by(count.desc(), Forum.name)
-        .limit(FACET_LIMIT)
-    ).all()
-    out["forum"] = [FacetValue("forum", c, n, k) for c, n, k in rows]
-
-    for name, column in (("status", Case.status), ("outcome", Case.outcome)):
-        count = func.count(Case.id).label("n")
-        rows = db.session.execute(
-            select(column, count).where(in_ids).group_by(column).order_by(count.desc())
-        ).all()
-        out[name] = [FacetValue(name, v.value, v.value, k) for v, k in rows]
-
-    year = extract("year", Proceeding.filed_on)
-    count = func.count(distinct(Proceeding.case_id)).label("n")
-    rows = db.session.execute(
-        select(year.label("y"), count)
-        .where(Proceeding.case_id.in_(select(ids.c.id)), Proceeding.filed_on.is_not(None))
-        .group_by(year)
-        .order_by(year.desc())
-        .limit(FACET_LIMIT)
-    ).all()
+    for facet in ("right", "jurisdiction", "forum"):
+        rows = sorted(grouped.get(facet, []), key=lambda r: (-r[2], r[1], r[0]))
+        out[facet] = [FacetValue(facet, c, k, v) for c, k, v in rows[:FACET_LIMIT]]
+    for facet, enum_cls in (("status", Status), ("outcome", Outcome)):
+        rows = sorted(grouped.get(facet, []), key=lambda r: (-r[2], r[0]))
+        out[facet] = [
+            FacetValue(facet, enum_cls(c).value, enum_cls(c).value, v) for c, _k, v in rows
+        ]
+    years = sorted(grouped.get("year", []), key=lambda r: -int(r[0]))[:FACET_LIMIT]
     out["year"] = [
         FacetValue(
             "year",
             str(int(y)),
             str(int(y)),
-            k,
+            v,
             {"filed_from": f"{int(y):04d}-01-01", "filed_to": f"{int(y):04d}-12-31"},
         )
-        for y, k in rows
+        for y, _k, v in years
     ]
-    return out
+    return total, out
+
+
+def facets(user: Any, filters: CaseFilters) -> dict[str, list[FacetValue]]:
+    """Counts of visible cases matching the filters, per facet value."""
+    return list_summary(user, filters)[1]
 
 
 def load_case_page(user: Any, case_id: int) -> Case | None:

@@ -50,7 +50,6 @@ from tracker.cases.queries import (
     DEFAULT_SORT,
     case_links,
     case_list,
-    facets,
     labels_for,
     load_case,
     load_case_page,
@@ -178,8 +177,7 @@ def index():
     }
     if errors:
         return render_template("cases/index.html", pagination=None, **context), 400
-    pagination, filed = case_list(current_user, filters, sort, page)
-    facet_values = facets(current_user, filters) if pagination.total else {}
+    pagination, filed, facet_values = case_list(current_user, filters, sort, page)
     return render_template(
         "cases/index.html",
         pagination=pagination,

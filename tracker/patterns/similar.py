@@ -4,8 +4,8 @@ similar_cases(user, case, limit=10): visible cases in OTHER jurisdictions that s
 one right with the case (tags or crosswalked provisions), ranked by
     0.7 x weighted Jaccard of rights and provisions (a shared provision weighs 2, a right 1)
   + 0.3 x TF-IDF cosine similarity of title and summary.
-The candidate set is bounded (the most recently updated CANDIDATE_LIMIT), so the cost does not
-grow with the size of the docket.
+The candidate set is bounded (the most recently updated CANDIDATE_LIMIT, read from the
+(updated_at, id) index), so the cost does not grow with the size of the docket.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select, tuple_
 
 from tracker.access import case_filter
 from tracker.cases.models import Case, case_provisions, case_rights
@@ -24,6 +24,8 @@ from tracker.extensions import db
 from tracker.taxonomy.models import Provision, Right, provision_rights
 
 CANDIDATE_LIMIT = 400
+CHUNK = 1000  # cases read in the first step, newest first (then twice as many each step)
+MAX_SCANNED = 20_000  # a bound on the walk when few recent cases share a right
 TAG_WEIGHT, TEXT_WEIGHT = 0.7, 0.3
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _STOP = frozenset(
@@ -113,38 +115,80 @@ def _tags(case_ids: list[int]) -> tuple[dict[int, set[int]], dict[int, set[int]]
     return rights, provisions
 
 
+def _candidates(
+    user: Any, case: Case, r0: set[int]
+) -> tuple[list[Case], dict[int, set[int]], dict[int, set[int]]]:
+    """The CANDIDATE_LIMIT most recently updated visible cases in other jurisdictions that
+    share a right with r0, and their tags.
+
+    Cases are read newest first in growing chunks from ix_cases_updated_at_id (keyset, never a sort
+    of the docket); each chunk is narrowed to the visible ones in other jurisdictions that
+    share a right (probes of the tag tables' keys for these rows only). Most recent cases
+    share a right, so one or two chunks usually suffice; at most MAX_SCANNED are read.
+    """
+    # Probes of the tag tables' (case_id, ...) keys for the chunk's rows only.
+    sharing = or_(
+        exists(
+            select(case_rights.c.case_id).where(
+                case_rights.c.case_id == Case.id, case_rights.c.right_id.in_(r0)
+            )
+        ),
+        exists(
+            select(case_provisions.c.case_id)
+            .join(
+                provision_rights,
+                provision_rights.c.provision_id == case_provisions.c.provision_id,
+            )
+            .where(case_provisions.c.case_id == Case.id, provision_rights.c.right_id.in_(r0))
+        ),
+    )
+    found: list[Case] = []
+    rights: dict[int, set[int]] = {}
+    provisions: dict[int, set[int]] = {}
+    after: tuple[Any, int] | None = None
+    scanned = steps = 0
+    while len(found) < CANDIDATE_LIMIT and scanned < MAX_SCANNED:
+        stmt = select(Case.updated_at, Case.id).order_by(Case.updated_at.desc(), Case.id.desc())
+        if after is not None:
+            # A row-value comparison: both databases turn it into a range of the index.
+            stmt = stmt.where(tuple_(Case.updated_at, Case.id) < tuple_(*after))
+        size = min(CHUNK << steps, MAX_SCANNED - scanned)  # doubling: few steps when rare
+        steps += 1
+        chunk = db.session.execute(stmt.limit(size)).all()
+        if not chunk:
+            break
+        scanned += len(chunk)
+        after = (chunk[-1][0], chunk[-1][1])
+        visible = db.session.scalars(
+            select(Case).where(
+                Case.id.in_([row[1] for row in chunk]),
+                Case.id != case.id,
+                Case.jurisdiction_id != case.jurisdiction_id,
+                case_filter(user),
+                sharing,
+            )
+        ).all()
+        if visible:
+            order = {row[1]: i for i, row in enumerate(chunk)}
+            taken = sorted(visible, key=lambda c: order[c.id])[: CANDIDATE_LIMIT - len(found)]
+            chunk_rights, chunk_provisions = _tags([c.id for c in taken])
+            found.extend(taken)
+            rights.update(chunk_rights)
+            provisions.update(chunk_provisions)
+        if len(chunk) < size:  # the oldest case has been read
+            break
+    return found, rights, provisions
+
+
 def similar_cases(user: Any, case: Case, limit: int = 10) -> list[SimilarCase]:
     """The visible cases most like this one in other jurisdictions (see module docstring)."""
     own_rights, own_provisions = _tags([case.id])
     r0, p0 = own_rights.get(case.id, set()), own_provisions.get(case.id, set())
     if not r0:
         return []
-    sharing = or_(
-        Case.id.in_(select(case_rights.c.case_id).where(case_rights.c.right_id.in_(r0))),
-        Case.id.in_(
-            select(case_provisions.c.case_id)
-            .join(
-                provision_rights,
-                provision_rights.c.provision_id == case_provisions.c.provision_id,
-            )
-            .where(provision_rights.c.right_id.in_(r0))
-        ),
-    )
-    candidates = db.session.scalars(
-        select(Case)
-        .where(
-            case_filter(user),
-            Case.id != case.id,
-            Case.jurisdiction_id != case.jurisdiction_id,
-            sharing,
-        )
-        .order_by(Case.updated_at.desc(), Case.id.desc())
-        .limit(CANDIDATE_LIMIT)
-    ).all()
+    candidates, rights, provisions = _candidates(user, case, r0)
     if not candidates:
         return []
-    ids = [c.id for c in candidates]
-    rights, provisions = _tags(ids)
 
     docs = {c.id: Counter(_tokens(f"{c.title} {c.summary or ''}")) for c in candidates}
     own_doc = Counter(_tokens(f"{case.title} {case.summary or ''}"))

@@ -57,6 +57,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import joinedload
 
 from tracker.access import case_filter, document_filter
 from tracker.cases.models import Case, Proceeding
@@ -410,7 +411,12 @@ def case_text_clause(q: str) -> ColumnElement[bool]:
     terms = parse_terms(q)
     if not terms:
         return false()
-    return Case.id.in_(_matching_ids("cases", terms))
+    return _case_matches(terms)
+
+
+def _own_vector(table_name: str):
+    """The generated column of the row at hand (not in the models; see the module docstring)."""
+    return literal_column(f"{table_name}.search_vector", TSVECTOR)
 
 
 def document_text_clause(q: str) -> ColumnElement[bool]:
@@ -418,7 +424,7 @@ def document_text_clause(q: str) -> ColumnElement[bool]:
     terms = parse_terms(q)
     if not terms:
         return false()
-    return Document.id.in_(_matching_ids("documents", terms))
+    return _document_matches(terms)
 
 
 # --- Results -------------------------------------------------------------------------------
@@ -496,12 +502,26 @@ class SearchResults:
         return [hit.id for hit in self.hits]
 
 
+def _case_matches(terms: list[str]):
+    # PostgreSQL: on the row's own vector, so the GIN index is used (an id IN (SELECT ...)
+    # self-join was planned as a probe per candidate row). SQLite: the FTS table's rowids.
+    if _dialect() == "postgresql":
+        return _own_vector("cases").bool_op("@@")(_tsquery(terms))
+    return Case.id.in_(_matching_ids("cases", terms))
+
+
+def _document_matches(terms: list[str]):
+    if _dialect() == "postgresql":
+        return _own_vector("documents").bool_op("@@")(_tsquery(terms))
+    return Document.id.in_(_matching_ids("documents", terms))
+
+
 def _visible_case_matches(user: Any, terms: list[str]):
-    return and_(Case.id.in_(_matching_ids("cases", terms)), case_filter(user))
+    return and_(_case_matches(terms), case_filter(user))
 
 
 def _visible_document_matches(user: Any, terms: list[str]):
-    return and_(Document.id.in_(_matching_ids("documents", terms)), document_filter(user))
+    return and_(_document_matches(terms), document_filter(user))
 
 
 def _case_page(user: Any, terms: list[str], page: int, per_page: int) -> list[int]:
@@ -681,7 +701,12 @@ def search(
         ids = _case_page(user, terms, page, per_page)
         marks = _case_highlights(terms, ids)
         references = _matched_references(terms, ids)
-        records = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids)))}
+        records = {
+            c.id: c
+            for c in db.session.scalars(
+                select(Case).where(Case.id.in_(ids)).options(joinedload(Case.jurisdiction))
+            )
+        }
         for ident in ids:
             title, snippet = marks.get(ident, (records[ident].title, ""))
             results.hits.append(
@@ -698,7 +723,10 @@ def search(
         ids = _document_page(user, terms, page, per_page, kind)
         marks = _document_highlights(terms, ids)
         records = {
-            d.id: d for d in db.session.scalars(select(Document).where(Document.id.in_(ids)))
+            d.id: d
+            for d in db.session.scalars(
+                select(Document).where(Document.id.in_(ids)).options(joinedload(Document.case))
+            )
         }
         for ident in ids:
             title, snippet = marks.get(ident, (records[ident].title, ""))
