@@ -156,13 +156,13 @@ def _before_commit(session: Session) -> None:
         # The patterns' facts and totals must stay exact: a failure here fails the commit
         # (the edit is rolled back with them) rather than leave a wrong number behind.
         pattern_facts.refresh_cases(ids | deleted)
-        if session.info.get("defer_opportunities") or not ids:
+        if session.info.get("defer_opportunities"):
             return
-        existing = set(session.scalars(select(Case.id).where(Case.id.in_(ids))))
         try:
             with session.begin_nested():
-                refresh_opportunities(existing)
-                # Deleted cases: their opportunities go with them (ON DELETE CASCADE).
+                # Deleted cases' ids too: their win facts went with them (ON DELETE CASCADE),
+                # and the rows they supported must be recomputed or removed.
+                refresh_opportunities(ids | deleted)
         except Exception:  # a failed refresh must never lose the user's edit
             log.exception("opportunities refresh failed for cases %s", sorted(ids))
     finally:
