@@ -202,16 +202,20 @@ def _rights_with_descendants(right_ids: tuple[int, ...]) -> set[int]:
     return set(right_ids) | set(children)
 
 
-def proceeding_window(filters: CaseFilters) -> list:
+def proceeding_window(filters: CaseFilters, forum_id: Any = None, filed_on: Any = None) -> list:
     """Over Proceeding: the forum and period filters. They select proceedings, and a right's
-    treatments are looked for among them (the list's rights facet uses the same window)."""
+    treatments are looked for among them (the list's rights facet, the patterns and the
+    report use the same window). forum_id / filed_on: the same columns of another table
+    (e.g. the patterns' facts)."""
+    forum_id = Proceeding.forum_id if forum_id is None else forum_id
+    filed_on = Proceeding.filed_on if filed_on is None else filed_on
     conditions = []
     if filters._ids.get("forum"):
-        conditions.append(Proceeding.forum_id.in_(filters._ids["forum"]))
+        conditions.append(forum_id.in_(filters._ids["forum"]))
     if filters.filed_from:
-        conditions.append(Proceeding.filed_on >= filters.filed_from)
+        conditions.append(filed_on >= filters.filed_from)
     if filters.filed_to:
-        conditions.append(Proceeding.filed_on <= filters.filed_to)
+        conditions.append(filed_on <= filters.filed_to)
     return conditions
 
 

@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import Select, and_, distinct, exists, false, func, or_, select, union
 
 from tracker.access import case_filter
-from tracker.cases.filters import CaseFilters, apply_filters
+from tracker.cases.filters import CaseFilters, apply_filters, proceeding_window
 from tracker.cases.models import (
     Case,
     CaseMember,
@@ -90,25 +90,12 @@ def _visible_ids(user: Any, filters: CaseFilters, audience: Any = None) -> Selec
 
 def _fact_conditions(filters: CaseFilters) -> Any:
     """The forum and period filters over pattern_facts (they select proceedings)."""
-    conditions = []
-    if filters._ids.get("forum"):
-        conditions.append(F.forum_id.in_(filters._ids["forum"]))
-    if filters.filed_from:
-        conditions.append(F.filed_on >= filters.filed_from)
-    if filters.filed_to:
-        conditions.append(F.filed_on <= filters.filed_to)
+    conditions = proceeding_window(filters, F.forum_id, F.filed_on)
     return and_(*conditions) if conditions else None
 
 
 def _proceeding_conditions(filters: CaseFilters) -> list:
-    conditions = []
-    if filters._ids.get("forum"):
-        conditions.append(Proceeding.forum_id.in_(filters._ids["forum"]))
-    if filters.filed_from:
-        conditions.append(Proceeding.filed_on >= filters.filed_from)
-    if filters.filed_to:
-        conditions.append(Proceeding.filed_on <= filters.filed_to)
-    return conditions
+    return proceeding_window(filters)
 
 
 PRIVATE_AS_LIST = 5000  # more private cases than this: looked up by a subquery instead

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from tracker.access import case_filter
-from tracker.cases.filters import CaseFilters, apply_filters
+from tracker.cases.filters import CaseFilters, apply_filters, proceeding_window
 from tracker.cases.models import (
     WINNING_OUTCOMES,
     Case,
@@ -130,14 +130,7 @@ def _visible_ids(user, audience: Confidentiality, filters: CaseFilters):
 def _proceeding_conditions(filters: CaseFilters) -> list:
     """The proceedings a section counts: those in the forum and filing-date filters (the same
     rule as the patterns matrix, so the report's figures and its matrix agree)."""
-    conditions = []
-    if filters._ids.get("forum"):
-        conditions.append(Proceeding.forum_id.in_(filters._ids["forum"]))
-    if filters.filed_from:
-        conditions.append(Proceeding.filed_on >= filters.filed_from)
-    if filters.filed_to:
-        conditions.append(Proceeding.filed_on <= filters.filed_to)
-    return conditions
+    return proceeding_window(filters)
 
 
 def build_report(
