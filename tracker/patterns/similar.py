@@ -117,7 +117,7 @@ def _tags(case_ids: list[int]) -> tuple[dict[int, set[int]], dict[int, set[int]]
 
 def _candidates(
     user: Any, case: Case, r0: set[int]
-) -> tuple[list[Case], dict[int, set[int]], dict[int, set[int]]]:
+) -> tuple[list[Any], dict[int, set[int]], dict[int, set[int]]]:
     """The CANDIDATE_LIMIT most recently updated visible cases in other jurisdictions that
     share a right with r0, and their tags.
 
@@ -142,7 +142,7 @@ def _candidates(
             .where(case_provisions.c.case_id == Case.id, provision_rights.c.right_id.in_(r0))
         ),
     )
-    found: list[Case] = []
+    found: list[Any] = []  # rows of (id, title, summary)
     rights: dict[int, set[int]] = {}
     provisions: dict[int, set[int]] = {}
     after: tuple[Any, int] | None = None
@@ -159,8 +159,10 @@ def _candidates(
             break
         scanned += len(chunk)
         after = (chunk[-1][0], chunk[-1][1])
-        visible = db.session.scalars(
-            select(Case).where(
+        # Only what scoring reads (the Case rows of the few shown are loaded afterwards):
+        # building 400 full ORM cases was most of the page's time.
+        visible = db.session.execute(
+            select(Case.id, Case.title, Case.summary).where(
                 Case.id.in_([row[1] for row in chunk]),
                 Case.id != case.id,
                 Case.jurisdiction_id != case.jurisdiction_id,
@@ -217,6 +219,12 @@ def similar_cases(user: Any, case: Case, limit: int = 10) -> list[SimilarCase]:
         scored.append((total, text_score, c, r0 & rc, p0 & pc))
     scored.sort(key=lambda s: (-s[0], -s[2].id))
     top = scored[:limit]
+    loaded = {
+        c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_([t[2].id for t in top])))
+    }
+    top = [
+        (total, text, loaded[row.id], r, p) for total, text, row, r, p in top if row.id in loaded
+    ]
     right_names = (
         dict(
             db.session.execute(
