@@ -64,13 +64,14 @@ class Litigator(HttpUser):
             return
         self.client.post(
             f"/cases/{case_id}/events",
+            # The case page's event form is prefixed ("event-"), as the page renders it.
             data={
-                "csrf_token": match.group(1),
-                "kind": "other",
-                "occurred_on": "2026-01-15",
-                "title": "Load test note",
-                "notes": "Written by the load test.",
-                "proceeding_id": "0",
+                "event-csrf_token": match.group(1),
+                "event-kind": "other",
+                "event-occurred_on": "2026-01-15",
+                "event-title": "Load test note",
+                "event-notes": "Written by the load test.",
+                "event-proceeding_id": "0",
             },
             name="/cases/<id>/events [POST]",
         )
