@@ -94,10 +94,6 @@ def _fact_conditions(filters: CaseFilters) -> Any:
     return and_(*conditions) if conditions else None
 
 
-def _proceeding_conditions(filters: CaseFilters) -> list:
-    return proceeding_window(filters)
-
-
 PRIVATE_AS_LIST = 5000  # more private cases than this: looked up by a subquery instead
 
 
@@ -520,7 +516,7 @@ def _provision_forum_rows(user: Any, filters: CaseFilters, base_filters: CaseFil
     """(provision, forum, treatment value, cases) for a filtered page, from the data."""
     PT = ProceedingTreatment
     base_ids = _visible_ids(user, base_filters)
-    conditions = _proceeding_conditions(filters)
+    conditions = proceeding_window(filters)
     where = [
         PT.provision_id.is_not(None),
         Proceeding.case_id.in_(base_ids),

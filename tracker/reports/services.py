@@ -127,12 +127,6 @@ def _visible_ids(user, audience: Confidentiality, filters: CaseFilters):
     return apply_filters(select(Case.id).where(case_filter(user, audience)), filters)
 
 
-def _proceeding_conditions(filters: CaseFilters) -> list:
-    """The proceedings a section counts: those in the forum and filing-date filters (the same
-    rule as the patterns matrix, so the report's figures and its matrix agree)."""
-    return proceeding_window(filters)
-
-
 def build_report(
     *, user: Any, audience: Confidentiality, filters: CaseFilters, period: Period
 ) -> Report:
@@ -149,7 +143,9 @@ def build_report(
         )
         or 0
     )
-    in_scope = [Proceeding.case_id.in_(case_ids), *_proceeding_conditions(effective)]
+    # The proceedings a section counts: the forum and filing-date window, the same rule as
+    # the patterns matrix, so the report's figures and its matrix agree.
+    in_scope = [Proceeding.case_id.in_(case_ids), *proceeding_window(effective)]
     report.proceedings = s.scalar(select(func.count(Proceeding.id)).where(*in_scope)) or 0
     decided_where = [*in_scope, Proceeding.outcome != Outcome.NONE_YET]
     row = s.execute(
