@@ -440,6 +440,21 @@ def test_short_words_and_initials_match_whole_words_only(people, factory):
     assert search(outsider, "A.B. v. State").ids == [ab.id]
 
 
+def test_initials_and_references_are_highlighted_as_they_match(client, login, people, factory):
+    # PostgreSQL's own headline sees "A.B." and "12345/19" as one token each and marked none
+    # of them; both databases mark the words the index matched, and only those.
+    lead = people["lead"]
+    factory.case(organisation=lead, title="A.B. v. State", summary="Claim no. 12345/19 of A.B.")
+    factory.case(organisation=lead, title="Abdi v. Belgium", summary="Asylum appeal.")
+    login(people["outsider"])
+    text = client.get("/search/?q=A.B.").get_data(as_text=True)
+    assert "<mark>A</mark>.<mark>B</mark>. v. State" in text
+    assert "of <mark>A</mark>.<mark>B</mark>." in text
+    assert "<mark>Abdi" not in text and "Abdi" not in text
+    text = client.get("/search/?q=12345/19").get_data(as_text=True)
+    assert "Claim no. <mark>12345</mark>/<mark>19</mark> of A.B." in text
+
+
 def test_search_page_opens_the_tab_with_results(client, login, people, factory):
     case = factory.case(organisation=people["lead"], title="Housing", summary="Eviction.")
     document = factory.document(case, title="Expert report", text="plinthword evidence")

@@ -361,10 +361,24 @@ def _pg_query(terms: list[str]) -> str:
     return " & ".join(f"'{t}':*" if _is_prefix(t) else f"'{t}'" for t in terms)
 
 
+def _word_matches(terms: list[str], word: str) -> bool:
+    word = word.lower()
+    return any(word.startswith(t) if _is_prefix(t) else word == t for t in terms)
+
+
 def term_matches(terms: list[str], text: str | None) -> bool:
     """Whether any word of text matches any term the way the index does (for display)."""
-    words = [w.lower() for w in _TERM.findall(unicodedata.normalize("NFC", text or ""))]
-    return any(w.startswith(t) if _is_prefix(t) else w == t for t in terms for w in words)
+    words = _TERM.findall(unicodedata.normalize("NFC", text or ""))
+    return any(_word_matches(terms, w) for w in words)
+
+
+def mark_terms(terms: list[str], text: str | None) -> str:
+    """text with each word that matches a term, the way the index does, between the marks.
+
+    PostgreSQL's ts_headline parses "A.B." or "12345/19" as one token, which the query's
+    terms ("a", "b") never equal, so on PostgreSQL the marks are placed here."""
+    plain = unicodedata.normalize("NFC", (text or "").replace(START, "").replace(STOP, ""))
+    return _TERM.sub(lambda m: START + m[0] + STOP if _word_matches(terms, m[0]) else m[0], plain)
 
 
 _case_fts = table(
@@ -591,14 +605,10 @@ def _case_highlights(terms: list[str], ids: list[int]) -> dict[int, tuple[str, s
             marked = [s for s in bodies if START in s]
             out[row[0]] = (row[1], (marked or bodies or [""])[0])
         return out
-    tsq = _tsquery(terms)
     body = func.concat_ws(" … ", Case.summary, Case.strategic_aim, Case.arguments)
-    stmt = select(
-        Case.id,
-        func.ts_headline(literal_column("'simple'::regconfig"), Case.title, tsq, _pg_opts(True)),
-        func.ts_headline(literal_column("'simple'::regconfig"), body, tsq, _pg_opts(False)),
-    ).where(Case.id.in_(ids))
-    return {row[0]: (row[1], row[2]) for row in db.session.execute(stmt)}
+    return _pg_highlights(
+        terms, select(Case.id, Case.title, _pg_snippet(terms, body)), Case.id.in_(ids)
+    )
 
 
 def _document_highlights(terms: list[str], ids: list[int]) -> dict[int, tuple[str, str]]:
@@ -614,23 +624,26 @@ def _document_highlights(terms: list[str], ids: list[int]) -> dict[int, tuple[st
             _document_fts.c.rowid.in_(ids),
         )
         return {row[0]: (row[1], row[2] or "") for row in db.session.execute(stmt)}
-    tsq = _tsquery(terms)
     body = func.left(func.coalesce(Document.extracted_text, ""), INDEX_CHARS)
-    stmt = select(
-        Document.id,
-        func.ts_headline(
-            literal_column("'simple'::regconfig"), Document.title, tsq, _pg_opts(True)
-        ),
-        func.ts_headline(literal_column("'simple'::regconfig"), body, tsq, _pg_opts(False)),
-    ).where(Document.id.in_(ids))
-    return {row[0]: (row[1], row[2]) for row in db.session.execute(stmt)}
+    return _pg_highlights(
+        terms, select(Document.id, Document.title, _pg_snippet(terms, body)), Document.id.in_(ids)
+    )
 
 
-def _pg_opts(whole: bool) -> str:
-    marks = f'StartSel="{START}", StopSel="{STOP}"'
-    if whole:
-        return marks + ", HighlightAll=true"
-    return marks + ', MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "'
+def _pg_snippet(terms: list[str], body: Any) -> Any:
+    """ts_headline chooses the fragments around the matches (its own marks are replaced)."""
+    opts = (
+        f'StartSel="{START}", StopSel="{STOP}", '
+        'MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "'
+    )
+    return func.ts_headline(literal_column("'simple'::regconfig"), body, _tsquery(terms), opts)
+
+
+def _pg_highlights(terms: list[str], stmt: Any, where: Any) -> dict[int, tuple[str, str]]:
+    return {
+        row[0]: (mark_terms(terms, row[1]), mark_terms(terms, row[2]))
+        for row in db.session.execute(stmt.where(where))
+    }
 
 
 def count_matches(user: Any, q: str) -> dict[str, int]:
