@@ -64,4 +64,12 @@ def init_app(app: Flask) -> None:
         format_date=format_date,
         format_datetime=format_datetime,
         can=lambda action: can(current_user, action),
+        picker_labels=_picker_labels,
     )
+
+
+def _picker_labels(kind: str, codes: list[str]) -> list[dict[str, str]]:
+    """{code, label} of the values a filter's picker shows as chosen (one query, or none)."""
+    from tracker.cases.queries import labels_for  # the cases area imports this module
+
+    return labels_for(kind, codes)

@@ -89,3 +89,26 @@ def make_world(factory, db) -> World:
         db.session.commit()
         cases[level] = case
     return World(org=org, other=other, user=user, viewer=viewer, cases=cases)
+
+
+def four_countries(factory, db):
+    """A litigator whose organisation has a network case in each of four countries."""
+    org = factory.organisation("Four Countries Network")
+    user = factory.user(Role.LITIGATOR, organisation=org)
+    for code, name, status, outcome in (
+        ("GR", "Greece", Status.DECIDED, Outcome.WIN),
+        ("IT", "Italy", Status.DECIDED, Outcome.LOSS),
+        ("ES", "Spain", Status.FILED, None),
+        ("FR", "France", Status.DECIDED, Outcome.WIN),
+    ):
+        case = factory.case(
+            organisation=org,
+            confidentiality="network",
+            title=f"Case in {name}",
+            jurisdiction=factory.jurisdiction(code, name),
+            status=status,
+            outcome=outcome,
+        )
+        factory.proceeding(case, status=status, outcome=outcome, filed_on=date(2023, 6, 1))
+    db.session.commit()
+    return user

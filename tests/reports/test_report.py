@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pypdf import PdfReader
 
-from tests.reports.helpers import make_world
+from tests.reports.helpers import four_countries, make_world
 from tests.reports.period_world import expected_figures, headline_in, make_period_world
 from tracker.reports.routes import STATIC_BASE, static_fetcher
 
@@ -336,3 +336,24 @@ def test_a_network_wide_matrix_keeps_the_largest_jurisdictions(client, login, fa
     page = client.get("/reports/").get_data(as_text=True)
     assert "The 24 jurisdictions with the most cases are shown, of 30." in page
     assert _cells(page) == {("Liberty", f"State Y{i:02d}", "2") for i in range(24)}
+
+
+@pytest.mark.parametrize(
+    ("query", "cases", "shown"),
+    [
+        ("jurisdiction=GR;IT", "2", "GR; IT"),
+        ("jurisdiction=GR&jurisdiction=ES", "2", "GR; ES"),
+        ("jurisdiction=GR;IT;ES&status=decided", "2", "GR; IT; ES"),
+        ("status=decided&status=filed&outcome=win", "2", ""),
+    ],
+)
+def test_report_takes_several_values_of_a_filter(client, login, factory, db, query, cases, shown):
+    # The form used to offer one value a filter: a report linked with two jurisdictions
+    # showed one of them, and showing it again dropped the other.
+    login(four_countries(factory, db))
+    page = client.get(f"/reports/?{query}").get_data(as_text=True)
+    assert _figure(page, "cases") == cases
+    assert f'id="f-jurisdiction" name="jurisdiction" value="{shown}"' in page
+    for status in parse_qs(query).get("status", []):
+        assert f'name="status" value="{status}" checked' in page
+    assert 'name="status" value="planned" checked' not in page

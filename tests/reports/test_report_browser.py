@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.conftest import SCREENSHOT_DIR
+from tests.reports.helpers import four_countries
 from tests.reports.period_world import make_period_world
 
 pytestmark = pytest.mark.browser
@@ -115,3 +116,27 @@ def test_case_list_exports_exactly_the_filtered_list(page, factory, db, browser_
     _url, body = _download(page, form.get_by_role("button", name="Export").click)
     text = body.decode("utf-8-sig")
     assert "Public case, Greece" in text and "Own case, Greece" not in text
+
+
+def test_form_takes_several_jurisdictions_and_statuses(
+    page, factory, db, browser_login, screenshot
+):
+    browser_login(four_countries(factory, db))
+    page.goto("/reports/")
+    for typed, name in (("Gree", "Greece"), ("Ital", "Italy"), ("Spa", "Spain")):
+        box = page.get_by_role("combobox", name="Jurisdictions")
+        box.click()
+        box.fill(typed)
+        option = page.get_by_role("option", name=name).first
+        option.wait_for()
+        option.click()
+    page.get_by_role("checkbox", name="Decided").check()
+    screenshot("report-form-several-values")
+    page.get_by_role("button", name="Show report").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#fig-cases").inner_text() == "2"  # Greece and Italy, not Spain (filed)
+    assert page.locator("input[name=jurisdiction]").input_value() == "GR; IT; ES"
+    assert page.get_by_role("checkbox", name="Decided").is_checked()
+    chips = page.locator(".picker-chip").all_inner_texts()
+    assert [c.split("\n")[0].strip() for c in chips][:3] == ["Greece", "Italy", "Spain"], chips
+    screenshot("report-several-values")

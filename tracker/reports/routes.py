@@ -23,20 +23,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField
 
 from tracker.access import can
 from tracker.cases.filters import CaseFilters, FilterError, parse_filters
-from tracker.cases.models import Outcome, Status
+from tracker.cases.forms import OUTCOME_LABELS, STATUS_LABELS
 from tracker.extensions import db
 from tracker.reports import bp
 from tracker.reports.columns import AUDIENCES
 from tracker.reports.exports import FORMATS, KINDS, Export, stream_file_and_delete
 from tracker.reports.importer import ImportNotAllowed, import_cases
 from tracker.reports.services import Period, PeriodOutsideFilters, build_report
-from tracker.taxonomy.models import Forum, Jurisdiction, JurisdictionKind, Right
 from tracker.types import Confidentiality
 
 AUDIENCE_LABELS = {
@@ -108,17 +106,10 @@ def _parse() -> tuple[CaseFilters, Confidentiality, Period, dict[str, str]]:
 
 
 def _choices():
-    ex = db.session.execute
+    """The form's fixed lists (rights, jurisdictions and forums are chosen with pickers)."""
     return {
-        "rights": ex(select(Right.code, Right.name).order_by(Right.position, Right.name)).all(),
-        "jurisdictions": ex(
-            select(Jurisdiction.code, Jurisdiction.name)
-            .where(Jurisdiction.kind == JurisdictionKind.STATE)
-            .order_by(Jurisdiction.name)
-        ).all(),
-        "forums": ex(select(Forum.code, Forum.name).order_by(Forum.name)).all(),
-        "statuses": [(s.value, s.value.replace("_", " ")) for s in Status],
-        "outcomes": [(o.value, o.value.replace("_", " ")) for o in Outcome],
+        "statuses": list(STATUS_LABELS.items()),
+        "outcomes": list(OUTCOME_LABELS.items()),
         "audiences": [(a.value, AUDIENCE_LABELS[a]) for a in AUDIENCES],
     }
 
