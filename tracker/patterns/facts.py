@@ -375,20 +375,33 @@ def year_select(
     )
 
 
-def map_select(where: Sequence = ()):
-    """("map", 0, jurisdiction, 0, cases, 0, wins, 0): cases, and cases with a won proceeding."""
+def map_select(where: Sequence = (), proceeding_ok: Any = None, right_ids=None):
+    """("map", 0, jurisdiction, 0, cases, 0, wins, 0): cases, and cases with a won proceeding.
+
+    proceeding_ok: the forum and period filters, for the won proceeding; right_ids: won on
+    one of these rights (as result=won with a right filter), else any win.
+    """
+    won = [F.proceeding_id != 0, F.won]
+    if proceeding_ok is not None:
+        won.append(proceeding_ok)
+    if right_ids:
+        rows = F.right_id.in_([0, *sorted(set(right_ids))])
+        cases = _count_if(F.right_id == 0)
+        won.append(F.right_id != 0)
+    else:
+        rows, cases = F.right_id == 0, func.count(distinct(F.case_id))
     return (
         select(
             literal("map").label("view"),
             literal(0).label("right_id"),
             F.jurisdiction_id.label("col"),
             literal(0).label("sub"),
-            func.count(distinct(F.case_id)).label("cases"),
+            cases.label("cases"),
             literal(0).label("decided"),
-            _count_if(and_(F.proceeding_id != 0, F.won)).label("wins"),
+            _count_if(and_(*won)).label("wins"),
             literal(0).label("losses"),
         )
-        .where(*where, F.right_id == 0)
+        .where(*where, rows)
         .group_by(F.jurisdiction_id)
     )
 
@@ -542,22 +555,38 @@ def stored_totals(
     return list(db.session.execute(stmt).tuples())
 
 
-def stored_sums(view: str, right_ids: Iterable[int] | None = None) -> list[tuple]:
-    """(right, col, cases) of one view, for choosing the busiest columns before reading."""
-    stmt = select(T.right_id, T.col, T.cases).where(T.view == view)
+def stored_column_sums(view: str, right_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """{col: cases summed over the rights} of one view, for choosing the busiest columns
+    before reading (summed by the database: a view has thousands of rows)."""
+    stmt = select(T.col, func.sum(T.cases)).where(T.view == view)
     if right_ids is not None:
         stmt = stmt.where(T.right_id.in_(sorted(set(right_ids))))
-    return list(db.session.execute(stmt).tuples())
+    return {col: int(n or 0) for col, n in db.session.execute(stmt.group_by(T.col))}
 
 
-def stored_provision_sums() -> list[tuple]:
-    """(provision, forum, cases) summed over the treatments, for the busiest rows/columns."""
-    stmt = (
-        select(T.col, T.sub, func.sum(T.cases))
-        .where(T.view.in_(list(TREATMENT_VIEWS.values())))
-        .group_by(T.col, T.sub)
-    )
-    return list(db.session.execute(stmt).tuples())
+def stored_rights(view: str, right_ids: Iterable[int] | None = None) -> set[int]:
+    """The rights with a stored row in one view (the matrix's rows)."""
+    stmt = select(T.right_id).where(T.view == view).distinct()
+    if right_ids is not None:
+        stmt = stmt.where(T.right_id.in_(sorted(set(right_ids))))
+    return set(db.session.scalars(stmt))
+
+
+def stored_provision_sums(
+    provision_ids: Iterable[int] | None = None,
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Cases summed over the treatments and forums per provision, and over the treatments
+    and provisions per forum (of these provisions only, when given): for the busiest rows
+    and columns, summed by the database."""
+    where = [T.view.in_(list(TREATMENT_VIEWS.values())), T.cases != 0]
+    if provision_ids is not None:
+        where.append(T.col.in_(sorted(set(provision_ids))))
+
+    def per(column) -> dict[int, int]:
+        stmt = select(column, func.sum(T.cases)).where(*where).group_by(column)
+        return {key: int(n or 0) for key, n in db.session.execute(stmt)}
+
+    return per(T.col), per(T.sub)
 
 
 def add_rows(into: dict[tuple, list[int]], rows: Iterable[Sequence]) -> dict[tuple, list[int]]:
