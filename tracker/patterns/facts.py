@@ -316,9 +316,16 @@ def matrix_select(view: str, where: Sequence = (), proceeding_ok: Any = None):
     ok = true() if proceeding_ok is None else proceeding_ok
     in_proceeding = and_(F.proceeding_id != 0, ok)
     key = _matrix_key(view)
-    if view == "jurisdiction":
+    if view == "jurisdiction" and proceeding_ok is None:
         counted = or_(F.proceeding_id == 0, and_(in_proceeding, F.is_treat))
         where = [*where, F.right_id != 0]
+    elif view == "jurisdiction":
+        # Within a forum or period, the cases of the filtered set (with a proceeding there)
+        # that count for the right are those with a proceeding row there for it: a case
+        # tagged with the right has a row for each of its proceedings, and a treatment of
+        # it marks its proceeding's row.
+        counted = in_proceeding
+        where = [*where, F.right_id != 0, F.proceeding_id != 0, ok]
     else:
         counted = in_proceeding
         where = [*where, F.right_id != 0, F.proceeding_id != 0, ok]
@@ -382,14 +389,16 @@ def map_select(where: Sequence = (), proceeding_ok: Any = None, right_ids=None):
     one of these rights (as result=won with a right filter), else any win.
     """
     won = [F.proceeding_id != 0, F.won]
+    rows = F.right_id.in_(sorted(set(right_ids))) if right_ids else F.right_id == 0
     if proceeding_ok is not None:
+        # The cases of the filtered set (with a proceeding in the window) are those with a
+        # proceeding row there, for one of the rights if any (see matrix_select).
         won.append(proceeding_ok)
-    if right_ids:
-        rows = F.right_id.in_([0, *sorted(set(right_ids))])
-        cases = _count_if(F.right_id == 0)
-        won.append(F.right_id != 0)
+        cases = _count_if(and_(F.proceeding_id != 0, proceeding_ok))
+    elif right_ids:
+        cases = _count_if(or_(F.proceeding_id == 0, F.is_treat))  # rules.case_counts_for
     else:
-        rows, cases = F.right_id == 0, func.count(distinct(F.case_id))
+        cases = func.count(distinct(F.case_id))
     return (
         select(
             literal("map").label("view"),

@@ -104,46 +104,20 @@ def _on_facts(filters: CaseFilters, audience: Any = None) -> bool:
 
 
 def _case_set(user: Any, filters: CaseFilters, audience: Any = None) -> list:
-    """Over pattern_facts: the visible cases matching the filters, as the case list selects
-    them (case_filter and apply_filters). From the facts alone when the filters are
-    FACT_FILTERS: the open cases on every row plus the private cases this user may see, a
-    proceeding in the forum and period window, and a right counted by a tag or a treatment
-    in that window (rules.case_counts_for)."""
+    """Over pattern_facts: the visible cases matching the filters (case_filter and
+    apply_filters), as far as the statement's rows do not select them. FACT_FILTERS are
+    read from the facts alone: the open cases on every row plus the private cases this user
+    may see, and the case's jurisdiction. The forum and period window and the rights are
+    the statement's rows: a case that counts for a right has a row for it, one per
+    proceeding when the proceeding counts (facts.matrix_select explains why that is the
+    case list's rule); every consumer of this counts from such rows only."""
     if not _on_facts(filters, audience):
         return [F.case_id.in_(_visible_ids(user, filters, audience))]
-    return _fact_case_set(user, filters, F)
-
-
-def _fact_case_set(user: Any, filters: CaseFilters, facts_table) -> list:
     if not getattr(user, "is_authenticated", False):
         return [false()]
-    where = [or_(facts_table.is_open.is_(True), _private(facts_table.case_id, user))]
+    where = [or_(F.is_open.is_(True), _private(F.case_id, user))]
     if filters._ids.get("jurisdiction"):
-        where.append(facts_table.jurisdiction_id.in_(filters._ids["jurisdiction"]))
-    window_rows = aliased(F, name="pat_window")
-    window = proceeding_window(filters, window_rows.forum_id, window_rows.filed_on)
-    if window:
-        where.append(
-            facts_table.case_id.in_(
-                select(window_rows.case_id).where(
-                    window_rows.right_id == 0, window_rows.proceeding_id != 0, *window
-                )
-            )
-        )
-    if filters._ids.get("right"):
-        right_rows = aliased(F, name="pat_right")
-        in_window = proceeding_window(filters, right_rows.forum_id, right_rows.filed_on)
-        where.append(
-            facts_table.case_id.in_(
-                select(right_rows.case_id).where(
-                    right_rows.right_id.in_(filters._ids["right"]),
-                    or_(
-                        right_rows.proceeding_id == 0,
-                        and_(right_rows.is_treat.is_(True), *in_window),
-                    ),
-                )
-            )
-        )
+        where.append(F.jurisdiction_id.in_(filters._ids["jurisdiction"]))
     return where
 
 
