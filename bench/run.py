@@ -419,6 +419,22 @@ class Bench:
             cur.close()
         return "(c.title LIKE ? OR c.summary LIKE ?)", [f"%{q}%", f"%{q}%"]
 
+    def _raw_timed(self, statements: list[tuple[str, list]]) -> dict[str, Any]:
+        """Time running and fetching these (sql with ? placeholders, params) statements."""
+        statements = [(self._p(sql), params) for sql, params in statements]
+        conn = self.raw()
+
+        def run():
+            cur = conn.cursor()
+            for sql, params in statements:
+                cur.execute(sql, params)
+                cur.fetchall()
+
+        try:
+            return timed(run, self.reps)
+        finally:
+            conn.close()
+
     # -- operations: each returns (app_result_or_reason, raw_result, extra)
     def case_list(self):
         path = "/cases/?" + "&".join(f"{k}={v}" for k, v in QUERY.items())
@@ -557,20 +573,7 @@ class Bench:
             f"JOIN cases c ON c.id = pr.case_id WHERE t.provision_id IS NOT NULL AND {visible} "
             f"GROUP BY t.provision_id, pr.forum_id, t.treatment",
         ]
-        sqls = [self._p(s) for s in sqls]
-        conn = self.raw()
-
-        def run():
-            cur = conn.cursor()
-            for sql in sqls:
-                cur.execute(sql, vparams)
-                cur.fetchall()
-
-        try:
-            raw = timed(run, self.reps)
-        finally:
-            conn.close()
-        return app, raw, {}
+        return app, self._raw_timed([(sql, vparams) for sql in sqls]), {}
 
     def patterns_filtered(self):
         """The patterns page on a right family and a period (PATTERNS_QUERY); the raw SQL
@@ -624,20 +627,7 @@ class Bench:
                 [*vparams, *dates],
             ),
         ]
-        statements = [(self._p(sql), params) for sql, params in statements]
-        conn = self.raw()
-
-        def run():
-            cur = conn.cursor()
-            for sql, params in statements:
-                cur.execute(sql, params)
-                cur.fetchall()
-
-        try:
-            raw = timed(run, self.reps)
-        finally:
-            conn.close()
-        return app, raw, {"url": path}
+        return app, self._raw_timed(statements), {"url": path}
 
     def opportunities(self):
         app = self._app_or_reason(lambda: self._app_get("/patterns/opportunities", self.reps))
