@@ -478,3 +478,28 @@ def test_demo_rebuilds_the_derived_tables_and_reset_clears_them(db, runner, monk
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(PatternFact)) == 0
     assert db.session.scalar(select(func.count()).select_from(PatternTotal)) == 0
+
+
+def test_a_team_change_in_the_same_request_counts_at_once(app, restricted_win):
+    """The private cases are read once per request, but again after a write: a page that
+    adds the outsider to C5's team and then counts sees C5, and one that removes them
+    does not."""
+    world = restricted_win
+    outsider, f = world.u["outsider"], parse_filters({"filed_from": "2023-01-01"})
+
+    def spain_liberty() -> int:
+        cell = queries.rights_matrix(outsider, f, "jurisdiction").cell(
+            world.r["liberty"].id, world.j["ES"].id
+        )
+        return cell.cases if cell else 0
+
+    with app.test_request_context("/patterns/"):
+        assert spain_liberty() == 0
+        member = CaseMember(case=world.c["C5"], user=outsider, role=TeamRole.MEMBER)
+        db.session.add(member)
+        db.session.flush()
+        assert spain_liberty() == 1
+        db.session.delete(member)
+        db.session.flush()
+        assert spain_liberty() == 0
+    db.session.rollback()
