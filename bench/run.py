@@ -43,12 +43,19 @@ SEED = 1
 IMPORT_ROWS = 10_000
 IMPORT_PREFIX = "BENCH-IMP-"
 QUERY = {"q": "detention", "jurisdiction": "GR", "status": "pending"}
+# The filtered patterns page: one right family's rows over ten years of filings.
+PATTERNS_QUERY = {
+    "right": "liberty-and-movement",
+    "filed_from": "2010-01-01",
+    "filed_to": "2019-12-31",
+}
 MISSING = "n/a (endpoint missing)"
 
 OPERATIONS = (
     "case_list",
     "case_page",
     "patterns_matrix",
+    "patterns_filtered",
     "opportunities",
     "export_csv",
     "export_csv_cli",
@@ -476,6 +483,22 @@ class Bench:
             cur.close()
         return "(c.title LIKE ? OR c.summary LIKE ?)", [f"%{q}%", f"%{q}%"]
 
+    def _raw_timed(self, statements: list[tuple[str, list]]) -> dict[str, Any]:
+        """Time running and fetching these (sql with ? placeholders, params) statements."""
+        statements = [(self._p(sql), params) for sql, params in statements]
+        conn = self.raw()
+
+        def run():
+            cur = conn.cursor()
+            for sql, params in statements:
+                cur.execute(sql, params)
+                cur.fetchall()
+
+        try:
+            return timed(run, self.reps)
+        finally:
+            conn.close()
+
     # -- operations: each returns (app_result_or_reason, raw_result, extra)
     def case_list(self):
         path = "/cases/?" + "&".join(f"{k}={v}" for k, v in QUERY.items())
@@ -614,20 +637,61 @@ class Bench:
             f"JOIN cases c ON c.id = pr.case_id WHERE t.provision_id IS NOT NULL AND {visible} "
             f"GROUP BY t.provision_id, pr.forum_id, t.treatment",
         ]
-        sqls = [self._p(s) for s in sqls]
-        conn = self.raw()
+        return app, self._raw_timed([(sql, vparams) for sql in sqls]), {}
 
-        def run():
-            cur = conn.cursor()
-            for sql in sqls:
-                cur.execute(sql, vparams)
-                cur.fetchall()
-
-        try:
-            raw = timed(run, self.reps)
-        finally:
-            conn.close()
-        return app, raw, {}
+    def patterns_filtered(self):
+        """The patterns page on a right family and a period (PATTERNS_QUERY); the raw SQL
+        does the same four aggregates on the base tables, within the period and the rows."""
+        path = "/patterns/?" + "&".join(f"{k}={v}" for k, v in PATTERNS_QUERY.items())
+        app = self._app_or_reason(lambda: self._app_get(path, self.reps))
+        visible, vparams = self._visible()
+        year = (
+            "strftime('%Y', pr.filed_on)"
+            if self.dialect == "sqlite"
+            else "EXTRACT(YEAR FROM pr.filed_on)"
+        )
+        period = "pr.filed_on BETWEEN ? AND ?"
+        dates = [PATTERNS_QUERY["filed_from"], PATTERNS_QUERY["filed_to"]]
+        family = (
+            "(SELECT id FROM rights WHERE code = ? UNION "
+            "SELECT id FROM rights WHERE parent_id = (SELECT id FROM rights WHERE code = ?))"
+        )
+        code = [PATTERNS_QUERY["right"]] * 2
+        statements = [
+            # the family's rows x jurisdictions: distinct cases and wins within the period
+            (
+                f"SELECT cr.right_id, c.jurisdiction_id, count(DISTINCT c.id), "
+                f"count(DISTINCT CASE WHEN pr.outcome IN ('win', 'partial_win') "
+                f"THEN c.id END) FROM proceedings pr JOIN cases c ON c.id = pr.case_id "
+                f"JOIN case_rights cr ON cr.case_id = c.id WHERE {visible} AND {period} "
+                f"AND cr.right_id IN {family} GROUP BY cr.right_id, c.jurisdiction_id",
+                [*vparams, *dates, *code],
+            ),
+            # filings and outcomes over time, of cases on the family
+            (
+                f"SELECT {year}, pr.outcome, count(DISTINCT c.id) FROM proceedings pr "
+                f"JOIN cases c ON c.id = pr.case_id WHERE {visible} AND {period} "
+                f"AND EXISTS (SELECT 1 FROM case_rights cr WHERE cr.case_id = c.id "
+                f"AND cr.right_id IN {family}) GROUP BY {year}, pr.outcome",
+                [*vparams, *dates, *code],
+            ),
+            # the map
+            (
+                f"SELECT c.jurisdiction_id, count(DISTINCT c.id) FROM cases c "
+                f"JOIN proceedings pr ON pr.case_id = c.id WHERE {visible} AND {period} "
+                f"GROUP BY c.jurisdiction_id",
+                [*vparams, *dates],
+            ),
+            # provisions x forums
+            (
+                f"SELECT t.provision_id, pr.forum_id, t.treatment, count(DISTINCT c.id) "
+                f"FROM proceeding_treatments t JOIN proceedings pr ON pr.id = t.proceeding_id "
+                f"JOIN cases c ON c.id = pr.case_id WHERE t.provision_id IS NOT NULL "
+                f"AND {visible} AND {period} GROUP BY t.provision_id, pr.forum_id, t.treatment",
+                [*vparams, *dates],
+            ),
+        ]
+        return app, self._raw_timed(statements), {"url": path}
 
     def opportunities(self):
         app = self._app_or_reason(lambda: self._app_get("/patterns/opportunities", self.reps))

@@ -18,6 +18,7 @@ OPERATIONS = (
     "case_list",
     "case_page",
     "patterns_matrix",
+    "patterns_filtered",
     "opportunities",
     "export_csv",
     "export_csv_cli",

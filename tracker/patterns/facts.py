@@ -316,9 +316,16 @@ def matrix_select(view: str, where: Sequence = (), proceeding_ok: Any = None):
     ok = true() if proceeding_ok is None else proceeding_ok
     in_proceeding = and_(F.proceeding_id != 0, ok)
     key = _matrix_key(view)
-    if view == "jurisdiction":
+    if view == "jurisdiction" and proceeding_ok is None:
         counted = or_(F.proceeding_id == 0, and_(in_proceeding, F.is_treat))
         where = [*where, F.right_id != 0]
+    elif view == "jurisdiction":
+        # Within a forum or period, the cases of the filtered set (with a proceeding there)
+        # that count for the right are those with a proceeding row there for it: a case
+        # tagged with the right has a row for each of its proceedings, and a treatment of
+        # it marks its proceeding's row.
+        counted = in_proceeding
+        where = [*where, F.right_id != 0, F.proceeding_id != 0, ok]
     else:
         counted = in_proceeding
         where = [*where, F.right_id != 0, F.proceeding_id != 0, ok]
@@ -375,20 +382,35 @@ def year_select(
     )
 
 
-def map_select(where: Sequence = ()):
-    """("map", 0, jurisdiction, 0, cases, 0, wins, 0): cases, and cases with a won proceeding."""
+def map_select(where: Sequence = (), proceeding_ok: Any = None, right_ids=None):
+    """("map", 0, jurisdiction, 0, cases, 0, wins, 0): cases, and cases with a won proceeding.
+
+    proceeding_ok: the forum and period filters, for the won proceeding; right_ids: won on
+    one of these rights (as result=won with a right filter), else any win.
+    """
+    won = [F.proceeding_id != 0, F.won]
+    rows = F.right_id.in_(sorted(set(right_ids))) if right_ids else F.right_id == 0
+    if proceeding_ok is not None:
+        # The cases of the filtered set (with a proceeding in the window) are those with a
+        # proceeding row there, for one of the rights if any (see matrix_select).
+        won.append(proceeding_ok)
+        cases = _count_if(and_(F.proceeding_id != 0, proceeding_ok))
+    elif right_ids:
+        cases = _count_if(or_(F.proceeding_id == 0, F.is_treat))  # rules.case_counts_for
+    else:
+        cases = func.count(distinct(F.case_id))
     return (
         select(
             literal("map").label("view"),
             literal(0).label("right_id"),
             F.jurisdiction_id.label("col"),
             literal(0).label("sub"),
-            func.count(distinct(F.case_id)).label("cases"),
+            cases.label("cases"),
             literal(0).label("decided"),
-            _count_if(and_(F.proceeding_id != 0, F.won)).label("wins"),
+            _count_if(and_(*won)).label("wins"),
             literal(0).label("losses"),
         )
-        .where(*where, F.right_id == 0)
+        .where(*where, rows)
         .group_by(F.jurisdiction_id)
     )
 
@@ -542,22 +564,38 @@ def stored_totals(
     return list(db.session.execute(stmt).tuples())
 
 
-def stored_sums(view: str, right_ids: Iterable[int] | None = None) -> list[tuple]:
-    """(right, col, cases) of one view, for choosing the busiest columns before reading."""
-    stmt = select(T.right_id, T.col, T.cases).where(T.view == view)
+def stored_column_sums(view: str, right_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """{col: cases summed over the rights} of one view, for choosing the busiest columns
+    before reading (summed by the database: a view has thousands of rows)."""
+    stmt = select(T.col, func.sum(T.cases)).where(T.view == view)
     if right_ids is not None:
         stmt = stmt.where(T.right_id.in_(sorted(set(right_ids))))
-    return list(db.session.execute(stmt).tuples())
+    return {col: int(n or 0) for col, n in db.session.execute(stmt.group_by(T.col))}
 
 
-def stored_provision_sums() -> list[tuple]:
-    """(provision, forum, cases) summed over the treatments, for the busiest rows/columns."""
-    stmt = (
-        select(T.col, T.sub, func.sum(T.cases))
-        .where(T.view.in_(list(TREATMENT_VIEWS.values())))
-        .group_by(T.col, T.sub)
-    )
-    return list(db.session.execute(stmt).tuples())
+def stored_rights(view: str, right_ids: Iterable[int] | None = None) -> set[int]:
+    """The rights with a stored row in one view (the matrix's rows)."""
+    stmt = select(T.right_id).where(T.view == view).distinct()
+    if right_ids is not None:
+        stmt = stmt.where(T.right_id.in_(sorted(set(right_ids))))
+    return set(db.session.scalars(stmt))
+
+
+def stored_provision_sums(
+    provision_ids: Iterable[int] | None = None,
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Cases summed over the treatments and forums per provision, and over the treatments
+    and provisions per forum (of these provisions only, when given): for the busiest rows
+    and columns, summed by the database."""
+    where = [T.view.in_(list(TREATMENT_VIEWS.values())), T.cases != 0]
+    if provision_ids is not None:
+        where.append(T.col.in_(sorted(set(provision_ids))))
+
+    def per(column) -> dict[int, int]:
+        stmt = select(column, func.sum(T.cases)).where(*where).group_by(column)
+        return {key: int(n or 0) for key, n in db.session.execute(stmt)}
+
+    return per(T.col), per(T.sub)
 
 
 def add_rows(into: dict[tuple, list[int]], rows: Iterable[Sequence]) -> dict[tuple, list[int]]:

@@ -28,11 +28,14 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
-from sqlalchemy import Select, and_, distinct, exists, false, func, or_, select, union
+from flask import has_request_context, request
+from sqlalchemy import Select, and_, distinct, event, exists, false, func, or_, select, union
+from sqlalchemy.orm import Session, aliased
 
 from tracker.access import case_filter
 from tracker.cases.filters import CaseFilters, apply_filters, proceeding_window
@@ -88,6 +91,36 @@ def _visible_ids(user: Any, filters: CaseFilters, audience: Any = None) -> Selec
     return apply_filters(select(Case.id).where(case_filter(user, audience)), filters)
 
 
+# Filters the facts hold (a case's jurisdiction and visibility level are on every row, a
+# proceeding's forum and filing date on its rows): a page filtered on these only counts from
+# the facts, without reading the cases.
+FACT_FILTERS = frozenset({"right", "jurisdiction", "forum", "filed_from", "filed_to"})
+
+
+def _on_facts(filters: CaseFilters, audience: Any = None) -> bool:
+    return audience is None and all(
+        name in FACT_FILTERS or not value for name, value in filters.to_args().items(multi=True)
+    )
+
+
+def _case_set(user: Any, filters: CaseFilters, audience: Any = None) -> list:
+    """Over pattern_facts: the visible cases matching the filters (case_filter and
+    apply_filters), as far as the statement's rows do not select them. FACT_FILTERS are
+    read from the facts alone: the open cases on every row plus the private cases this user
+    may see, and the case's jurisdiction. The forum and period window and the rights are
+    the statement's rows: a case that counts for a right has a row for it, one per
+    proceeding when the proceeding counts (facts.matrix_select explains why that is the
+    case list's rule); every consumer of this counts from such rows only."""
+    if not _on_facts(filters, audience):
+        return [F.case_id.in_(_visible_ids(user, filters, audience))]
+    if not getattr(user, "is_authenticated", False):
+        return [false()]
+    where = [or_(F.is_open.is_(True), _private(F.case_id, user))]
+    if filters._ids.get("jurisdiction"):
+        where.append(F.jurisdiction_id.in_(filters._ids["jurisdiction"]))
+    return where
+
+
 def _fact_conditions(filters: CaseFilters) -> Any:
     """The forum and period filters over pattern_facts (they select proceedings)."""
     conditions = proceeding_window(filters, F.forum_id, F.filed_on)
@@ -104,31 +137,76 @@ def _private(column, user: Any):
     case id; false when there are none."""
     if not getattr(user, "is_authenticated", False):
         return false()
+    ids = _private_ids(user)
+    if ids is None:
+        return column.in_(_private_stmt(user))
+    return column.in_(ids) if ids else false()
+
+
+def _private_ids(user: Any) -> list[int] | None:
+    """The ids of _private (None: more than PRIVATE_AS_LIST), read once per request: a page
+    asks for them in each of its four parts. The request's cache is keyed on the session's
+    transaction and its writes (a flush, or a statement other than a SELECT through the
+    session, reads them again), so a page that writes first never sees stale ones."""
+    if not has_request_context():
+        return _read_private_ids(user)
+    session = db.session()
+    key = (user.id, user.organisation_id, session.get_transaction(), _flushes(session))
+    cached = request.environ.get(_PRIVATE_KEY)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    ids = _read_private_ids(user)
+    request.environ[_PRIVATE_KEY] = (key, ids)
+    return ids
+
+
+_PRIVATE_KEY = "tracker.patterns_private_ids"
+_FLUSHES_KEY = "patterns_flushes"
+
+
+def _flushes(session) -> int:
+    return session.info.get(_FLUSHES_KEY, 0)
+
+
+def _bump(session) -> None:
+    session.info[_FLUSHES_KEY] = session.info.get(_FLUSHES_KEY, 0) + 1
+
+
+@event.listens_for(Session, "after_flush")
+def _count_flush(session, _context) -> None:
+    _bump(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _count_write(state) -> None:
+    if not state.is_select:  # a Core insert, update or delete through the session
+        _bump(state.session)
+
+
+def _private_stmt(user: Any) -> Select:
     # case_filter decides; the candidates (every case the user's organisation leads or
     # partners, or whose team the user is on: the only ways access.py opens a private case)
     # only let the database start from a few index lookups instead of every private case.
-    private = (C.ORGANISATION, C.RESTRICTED)
     candidates = union(
         select(Case.id).where(
-            Case.confidentiality.in_(private), Case.lead_organisation_id == user.organisation_id
+            Case.confidentiality.in_((C.ORGANISATION, C.RESTRICTED)),
+            Case.lead_organisation_id == user.organisation_id,
         ),
         select(case_partners.c.case_id).where(
             case_partners.c.organisation_id == user.organisation_id
         ),
         select(CaseMember.case_id).where(CaseMember.user_id == user.id),
     )
-    ids = list(db.session.scalars(candidates.limit(PRIVATE_AS_LIST + 1)))
-    if not ids:
-        return false()
-    stmt = select(Case.id).where(
-        Case.id.in_(ids if len(ids) <= PRIVATE_AS_LIST else candidates),
-        Case.confidentiality.in_(private),
+    return select(Case.id).where(
+        Case.id.in_(candidates),
+        Case.confidentiality.in_((C.ORGANISATION, C.RESTRICTED)),
         case_filter(user),
     )
-    ids = list(db.session.scalars(stmt.limit(PRIVATE_AS_LIST + 1)))
-    if len(ids) > PRIVATE_AS_LIST:
-        return column.in_(stmt)
-    return column.in_(ids) if ids else false()
+
+
+def _read_private_ids(user: Any) -> list[int] | None:
+    ids = list(db.session.scalars(_private_stmt(user).limit(PRIVATE_AS_LIST + 1)))
+    return None if len(ids) > PRIVATE_AS_LIST else ids
 
 
 def _sum(stored: list, stmt) -> dict[tuple, list[int]]:
@@ -163,6 +241,25 @@ class _LazyArgs(Mapping):
     def __repr__(self) -> str:
         return repr(self._get())
 
+    def query_string(self) -> str:
+        """The parameters URL-encoded, as urlencode(self, doseq=True) would write them."""
+        return self._links.query_string(self._changes)
+
+
+def _empty(value: Any) -> bool:
+    return value in (None, "", [], ())
+
+
+@lru_cache(maxsize=8192)
+def _quote(value: str) -> str:
+    return quote_plus(value)
+
+
+def encode_param(key: str, value: Any) -> str:
+    """key=value URL-encoded (key=v1&key=v2 for a list), as urlencode(doseq=True) writes it."""
+    items = value if isinstance(value, list | tuple) else (value,)
+    return "&".join(f"{_quote(key)}={_quote(str(item))}" for item in items)
+
 
 class _Links:
     """Case-list query parameters for many numbers on one base of filters (filter_args,
@@ -170,14 +267,31 @@ class _Links:
 
     def __init__(self, filters: CaseFilters):
         self.base = filter_args(filters)
+        self._encoded: list[tuple[str, str]] | None = None
 
     def lazy(self, **changes: Any) -> _LazyArgs:
         return _LazyArgs(self, changes)
 
+    def query_string(self, changes: dict[str, Any]) -> str:
+        """The encoded parameters of self(**changes), without building the dict: a page has
+        thousands of links over the same base (the base is encoded once)."""
+        if self._encoded is None:
+            self._encoded = [(k, encode_param(k, v)) for k, v in self.base.items()]
+        parts = []
+        for key, encoded in self._encoded:
+            if key not in changes:
+                parts.append(encoded)
+            elif not _empty(changes[key]):
+                parts.append(encode_param(key, changes[key]))
+        for key, value in changes.items():
+            if key not in self.base and not _empty(value):
+                parts.append(encode_param(key, value))
+        return "&".join(parts)
+
     def __call__(self, **changes: Any) -> Args:
         args = dict(self.base)
         for key, value in changes.items():
-            if value in (None, "", [], ()):
+            if _empty(value):
                 args.pop(key, None)
             else:
                 args[key] = value[0] if isinstance(value, list) and len(value) == 1 else value
@@ -185,14 +299,39 @@ class _Links:
 
 
 # --- the rights matrix ----------------------------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class Cell:
     cases: int = 0
     decided: int = 0
     wins: int = 0
-    args: Args = field(default_factory=dict)  # the case list behind `cases`
-    decided_args: Args = field(default_factory=dict)
-    wins_args: Args = field(default_factory=dict)
+    link: Args = field(default_factory=dict)  # the parameters of this row and column
+    links: _Links | None = field(default=None, repr=False)  # the page's other filters
+
+    def _args(self, **extra: Any) -> Args:
+        links = self.links or _Links(CaseFilters())
+        return links.lazy(**self.link, **extra)
+
+    @property
+    def args(self) -> Args:
+        """The case list behind `cases` (those behind decided and wins below)."""
+        return self._args()
+
+    @property
+    def decided_args(self) -> Args:
+        return self._args(result="decided")
+
+    @property
+    def wins_args(self) -> Args:
+        return self._args(result="won")
+
+    def query_strings(self) -> tuple[str, str, str]:
+        """The encoded parameters of args, wins_args and decided_args (for the page)."""
+        links = self.links or _Links(CaseFilters())
+        return (
+            links.query_string(self.link),
+            links.query_string({**self.link, "result": "won"}),
+            links.query_string({**self.link, "result": "decided"}),
+        )
 
     @property
     def rate(self) -> float | None:
@@ -317,11 +456,8 @@ def rights_matrix(
     if base_filters.is_empty and audience is None:
         counts = _sum([], facts.matrix_select(dimension, [_private(F.case_id, user), *only_rows]))
         # Which columns and rows have numbers, and each column's cases, from the totals.
-        per_column: dict[int, int] = defaultdict(int)
-        present: set[int] = set()
-        for right_id, col, n in facts.stored_sums(dimension, wanted):
-            per_column[col] += n
-            present.add(right_id)
+        per_column: dict[int, int] = defaultdict(int, facts.stored_column_sums(dimension, wanted))
+        present = facts.stored_rights(dimension, wanted)
         for (_view, right_id, col, _sub), values in counts.items():
             per_column[col] += values[0]
             present.add(right_id)
@@ -329,7 +465,7 @@ def rights_matrix(
         counts = facts.add_rows(counts, facts.stored_totals([dimension], wanted, cols=keep))
         all_keys = set(per_column)
     else:
-        where = [F.case_id.in_(_visible_ids(user, base_filters, audience)), *only_rows]
+        where = [*_case_set(user, base_filters, audience), *only_rows]
         counts = _sum([], facts.matrix_select(dimension, where, _fact_conditions(filters)))
         per_column = defaultdict(int)
         for key, values in counts.items():
@@ -354,14 +490,7 @@ def rights_matrix(
         if right_id not in row_ids or key not in col_by_key:
             continue
         link = {"right": code_of[right_id], **col_by_key[key].link}
-        cells[(right_id, key)] = Cell(
-            cases=n,
-            decided=decided,
-            wins=wins,
-            args=links.lazy(**link),
-            decided_args=links.lazy(**link, result="decided"),
-            wins_args=links.lazy(**link, result="won"),
-        )
+        cells[(right_id, key)] = Cell(n, decided, wins, link, links)
     max_cases = max((c.cases for c in cells.values()), default=0)
     matrix = Matrix(dimension, rows, columns, cells, max_cases)
     matrix.total_columns = len(columns) if total_columns is None else total_columns
@@ -397,7 +526,7 @@ def time_series(user: Any, filters: CaseFilters) -> list[YearPoint]:
             facts.year_select([_private(F.case_id, user)], right_ids=right),
         )
     else:
-        where = [F.case_id.in_(_visible_ids(user, base_filters))]
+        where = _case_set(user, base_filters)
         counts = _sum(
             [],
             facts.year_select(
@@ -447,26 +576,18 @@ class ProvisionForumTable:
     def is_empty(self) -> bool:
         return not self.cells
 
-    def busiest(self, n_provisions: int, n_forums: int) -> ProvisionForumTable:
-        """The same table cut to the provisions and forums with the most treated cases."""
-        by_provision: dict[int, int] = defaultdict(int)
-        by_forum: dict[int, int] = defaultdict(int)
-        for (provision_id, forum_id), values in self.cells.items():
-            n = sum(count for count, _args in values.values())
-            by_provision[provision_id] += n
-            by_forum[forum_id] += n
 
-        def top(totals: dict[int, int], n: int) -> set[int]:
-            return set(sorted(totals, key=lambda k: (-totals[k], k))[:n])
-
-        provisions, forums = top(by_provision, n_provisions), top(by_forum, n_forums)
-        return ProvisionForumTable(
-            [p for p in self.provisions if p[0] in provisions],
-            [f for f in self.forums if f[0] in forums],
-            {k: v for k, v in self.cells.items() if k[0] in provisions and k[1] in forums},
-            len(self.provisions),
-            len(self.forums),
-        )
+def _busiest(raw: list, n_provisions: int, n_forums: int) -> tuple[list, int, int]:
+    """The rows of the provisions and forums with the most treated cases (before any link is
+    built), and how many provisions and forums have rows."""
+    by_provision: dict[int, int] = defaultdict(int)
+    by_forum: dict[int, int] = defaultdict(int)
+    for provision_id, forum_id, _value, n in raw:
+        by_provision[provision_id] += n
+        by_forum[forum_id] += n
+    provisions, forums = _top(by_provision, n_provisions), _top(by_forum, n_forums)
+    kept = [r for r in raw if r[0] in provisions and r[1] in forums]
+    return kept, len(by_provision), len(by_forum)
 
 
 def provision_forum(
@@ -482,19 +603,25 @@ def provision_forum(
     """
     base_filters = _without(filters, "provision", "right", "result", "treatment")
     if not (base_filters.is_empty and not filters.right):
-        table = _provision_table(
-            filters, base_filters, _provision_forum_rows(user, filters, base_filters)
-        )
-        return table.busiest(*limit) if limit else table
+        if _on_facts(base_filters):
+            raw = _provision_fact_rows(user, filters, base_filters)
+        else:
+            raw = _provision_forum_rows(user, filters, base_filters)
+        if not limit:
+            return _provision_table(filters, base_filters, raw)
+        raw, n_provisions, n_forums = _busiest(raw, *limit)
+        table = _provision_table(filters, base_filters, raw)
+        table.total_provisions, table.total_forums = n_provisions, n_forums
+        return table
     wanted = set(filters._ids.get("provision") or ())
     private = _sum([], facts.provision_select([_private(PF.case_id, user)]))
-    per_provision: dict[int, int] = defaultdict(int)
-    per_forum: dict[int, int] = defaultdict(int)
-    sums = [(k[2], k[3], v[0]) for k, v in private.items()] + facts.stored_provision_sums()
-    for provision_id, forum_id, n in sums:
-        if n and (not wanted or provision_id in wanted):
-            per_provision[provision_id] += n
-            per_forum[forum_id] += n
+    stored = facts.stored_provision_sums(wanted or None)
+    per_provision: dict[int, int] = defaultdict(int, stored[0])
+    per_forum: dict[int, int] = defaultdict(int, stored[1])
+    for (_view, _right, provision_id, forum_id), values in private.items():
+        if values[0] and (not wanted or provision_id in wanted):
+            per_provision[provision_id] += values[0]
+            per_forum[forum_id] += values[0]
     provisions = _top(per_provision, limit[0]) if limit else None
     forums = _top(per_forum, limit[1]) if limit else None
     counts = facts.add_rows(
@@ -510,6 +637,59 @@ def provision_forum(
     table = _provision_table(filters, base_filters, raw)
     table.total_provisions, table.total_forums = len(per_provision), len(per_forum)
     return table
+
+
+def _provision_fact_rows(user: Any, filters: CaseFilters, base_filters: CaseFilters) -> list:
+    """(provision, forum, treatment value, cases) for a page filtered on FACT_FILTERS, from
+    pattern_provision_facts: a treatment in the window implies the case has a proceeding
+    there, so only its visibility, jurisdiction and rights are looked up (in the facts; as
+    _provision_forum_rows reads them from the data)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    where = [
+        or_(PF.is_open.is_(True), _private(PF.case_id, user)),
+        *proceeding_window(filters, PF.forum_id, PF.filed_on),
+    ]
+    if base_filters._ids.get("jurisdiction"):
+        where.append(
+            PF.case_id.in_(
+                select(F.case_id).where(
+                    F.proceeding_id == 0,
+                    F.right_id == 0,
+                    F.jurisdiction_id.in_(base_filters._ids["jurisdiction"]),
+                )
+            )
+        )
+    if filters._ids.get("provision"):
+        where.append(PF.provision_id.in_(filters._ids["provision"]))
+    if filters._ids.get("right"):
+        # The case counts for a filtered right by a tag, or by a treatment before this
+        # forum within the period.
+        other = aliased(F, name="pat_right")
+        period = []
+        if filters.filed_from:
+            period.append(other.filed_on >= filters.filed_from)
+        if filters.filed_to:
+            period.append(other.filed_on <= filters.filed_to)
+        where.append(
+            exists(
+                select(other.case_id).where(
+                    other.case_id == PF.case_id,
+                    other.right_id.in_(filters._ids["right"]),
+                    or_(
+                        other.proceeding_id == 0,
+                        and_(other.is_treat.is_(True), other.forum_id == PF.forum_id, *period),
+                    ),
+                )
+            )
+        )
+    return [
+        (provision_id, forum_id, view.removeprefix("provision-"), n)
+        for view, _right, provision_id, forum_id, n, *_rest in db.session.execute(
+            facts.provision_select(where)
+        )
+        if n
+    ]
 
 
 def _provision_forum_rows(user: Any, filters: CaseFilters, base_filters: CaseFilters) -> list:
@@ -666,6 +846,13 @@ def world_map(user: Any, filters: CaseFilters) -> list[MapPoint]:
             )
         else:
             counts = _sum(facts.stored_totals(["map"]), facts.map_select([private]))
+        cases = {key[2]: v[0] for key, v in counts.items() if v[0]}
+        wins = {key[2]: v[2] for key, v in counts.items() if v[2]}
+    elif _on_facts(base_filters):
+        stmt = facts.map_select(
+            _case_set(user, base_filters), _fact_conditions(filters), right_ids or None
+        )
+        counts = _sum([], stmt)
         cases = {key[2]: v[0] for key, v in counts.items() if v[0]}
         wins = {key[2]: v[2] for key, v in counts.items() if v[2]}
     else:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
-from urllib.parse import quote_plus
 
 from flask import Flask, g, url_for
 from flask_babel import get_translations
@@ -34,18 +32,14 @@ def cases_url(args: Mapping[str, Any]) -> str:
     built once per request and the parameters encoded directly (thousands of links)."""
     if "patterns_cases_path" not in g:
         g.patterns_cases_path = url_for("cases.index")
-    if not args:
-        return g.patterns_cases_path
-    parts = []
-    for key, value in args.items():
-        for item in value if isinstance(value, list | tuple) else (value,):
-            parts.append(f"{_quote(key)}={_quote(str(item))}")
-    return f"{g.patterns_cases_path}?{'&'.join(parts)}"
+    encoded = getattr(args, "query_string", None)  # the patterns' lazy parameters
+    if encoded is not None:
+        query = encoded()
+    else:
+        from tracker.patterns.queries import encode_param
 
-
-@lru_cache(maxsize=8192)
-def _quote(value: str) -> str:
-    return quote_plus(value)
+        query = "&".join(filter(None, (encode_param(k, v) for k, v in args.items())))
+    return f"{g.patterns_cases_path}?{query}" if query else g.patterns_cases_path
 
 
 def _matrix_words() -> tuple[str, str, str, str]:
@@ -72,6 +66,7 @@ def matrix_cells(matrix: Any, columns: list, row: Any) -> Markup:
     top = matrix.max_cases
     empty = f'<td class="num heat-none"><span class="muted" aria-label="{none}">&ndash;</span>'
     empty += "</td>"
+    path = escape(cases_url({}))
     out = []
     for col in columns:
         cell = matrix.cells.get((row.right_id, col.key))
@@ -82,11 +77,12 @@ def matrix_cells(matrix: Any, columns: list, row: Any) -> Markup:
         heat = math.ceil(n / top * 5) if top else 0
         label = escape(cases_label % {"n": n, "right": row.label, "col": col.label})
         rate = f' <span class="rate">{int(w / d * 100 + 0.5)}%</span>' if d else ""
+        cases_q, wins_q, decided_q = (escape(q) for q in cell.query_strings())
         out.append(
             f'<td class="num heat-{heat}"><a class="cell-cases" '
-            f'href="{escape(cases_url(cell.args))}" aria-label="{label}">{n}</a>'
-            f'<span class="cell-detail"><a href="{escape(cases_url(cell.wins_args))}" '
-            f'aria-label="{w} {won}">{w}</a>/<a href="{escape(cases_url(cell.decided_args))}" '
+            f'href="{path}?{cases_q}" aria-label="{label}">{n}</a>'
+            f'<span class="cell-detail"><a href="{path}?{wins_q}" '
+            f'aria-label="{w} {won}">{w}</a>/<a href="{path}?{decided_q}" '
             f'aria-label="{d} {decided}">{d}</a>{rate}</span></td>'
         )
     return Markup("".join(out))  # noqa: S704 - built from escaped parts (see above)
