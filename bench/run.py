@@ -49,10 +49,13 @@ PATTERNS_QUERY = {
     "filed_from": "2010-01-01",
     "filed_to": "2019-12-31",
 }
+FILTER_QUERY = {"status": "pending"}  # one filter, no text: a large matching set
 MISSING = "n/a (endpoint missing)"
 
 OPERATIONS = (
     "case_list",
+    "case_list_all",
+    "case_list_filter",
     "case_page",
     "patterns_matrix",
     "patterns_filtered",
@@ -501,15 +504,30 @@ class Bench:
 
     # -- operations: each returns (app_result_or_reason, raw_result, extra)
     def case_list(self):
-        path = "/cases/?" + "&".join(f"{k}={v}" for k, v in QUERY.items())
-        app = self._app_or_reason(lambda: self._app_get(path, self.reps))
-        visible, vparams = self._visible()
+        """The list with a text query, two filters and its facets."""
         match, mparams = self._text_match()
         where = (
-            f"{visible} AND {match} AND c.jurisdiction_id = "
-            "(SELECT id FROM jurisdictions WHERE code = ?) AND c.status = ?"
+            f"{match} AND c.jurisdiction_id = (SELECT id FROM jurisdictions WHERE code = ?) "
+            "AND c.status = ?"
         )
-        params = [*vparams, *mparams, QUERY["jurisdiction"], QUERY["status"]]
+        return self._list(QUERY, where, [*mparams, QUERY["jurisdiction"], QUERY["status"]])
+
+    def case_list_all(self):
+        """The unfiltered list (the landing page): every visible case and its facets."""
+        return self._list({}, "", [])
+
+    def case_list_filter(self):
+        """The list with one filter and no text (a large matching set)."""
+        return self._list(FILTER_QUERY, "c.status = ?", [FILTER_QUERY["status"]])
+
+    def _list(self, query: dict[str, str], where: str, wparams: list):
+        """Time GET /cases/?query beside raw SQL for the same page, total and facet counts
+        (where: the filters over cases c, beside the visibility clause)."""
+        path = "/cases/" + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+        app = self._app_or_reason(lambda: self._app_get(path, self.reps))
+        visible, vparams = self._visible()
+        where = f"{visible} AND {where}" if where else visible
+        params = [*vparams, *wparams]
         ids = f"SELECT c.id FROM cases c WHERE {where}"
         page_sql = self._p(
             f"SELECT c.id, c.title, c.reference, c.status, c.outcome, j.name, o.name, "
@@ -1244,6 +1262,7 @@ def main(argv: list[str] | None = None) -> int:
                     "reps": args.reps,
                     "heavy_reps": heavy,
                     "query": QUERY,
+                    "filter_query": FILTER_QUERY,
                     "commit": git_commit(),
                     "python": platform.python_version(),
                     "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",

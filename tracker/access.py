@@ -77,17 +77,24 @@ def _is_organisation(user: Any) -> ColumnElement[bool]:
     return or_(Case.lead_organisation_id == user.organisation_id, partner)
 
 
-def case_filter(user: Any, audience: Confidentiality | None = None) -> ColumnElement[bool]:
+OPEN_LEVELS = (C.PUBLIC, C.NETWORK)  # seen by every signed-in member
+
+
+def case_filter(
+    user: Any, audience: Confidentiality | None = None, *, open_levels: bool = True
+) -> ColumnElement[bool]:
     """The WHERE clause every query over cases uses: what this user (for this audience) may see.
 
     With an audience, the result is what that audience may receive, intersected with what the
     user may see: an export for the network never carries organisation or restricted records.
+    open_levels=False: only the organisation and restricted cases the user may see (for
+    counts that take the public and network ones from totals shared by every member).
     """
     if user is None or not getattr(user, "is_authenticated", False):
         return false()
     allowed = AUDIENCE_LEVELS[audience or C.RESTRICTED]
     clauses: list[ColumnElement[bool]] = []
-    open_levels = [lvl for lvl in (C.PUBLIC, C.NETWORK) if lvl in allowed]
+    open_levels = [lvl for lvl in OPEN_LEVELS if lvl in allowed] if open_levels else []
     if open_levels:
         clauses.append(Case.confidentiality.in_(open_levels))
     if C.ORGANISATION in allowed:

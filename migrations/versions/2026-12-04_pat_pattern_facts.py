@@ -91,10 +91,12 @@ def _fill():
 
     bind = op.get_bind()
     session = Session(bind=bind)
+    # The columns and views of this revision (lst1 adds the case list's).
+    fact_columns = tuple(c for c in facts.FACT_COLUMNS if c not in facts.STATUS_COLUMNS)
     for table, columns, stmt in (
-        ("pattern_facts", facts.FACT_COLUMNS, facts.fact_rows_select()),
+        ("pattern_facts", fact_columns, facts.fact_rows_select(with_status=False)),
         ("pattern_provision_facts", facts.PROVISION_COLUMNS, facts.provision_rows_select()),
-        ("pattern_totals", facts.TOTAL_COLUMNS, facts.totals_select()),
+        ("pattern_totals", facts.TOTAL_COLUMNS, facts.totals_select(with_list=False)),
     ):
         target = sa.table(table, *(sa.column(c) for c in columns))
         session.execute(target.insert().from_select(columns, stmt))

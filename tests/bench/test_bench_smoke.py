@@ -16,6 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 OPERATIONS = (
     "case_list",
+    "case_list_all",
+    "case_list_filter",
     "case_page",
     "patterns_matrix",
     "patterns_filtered",

@@ -283,3 +283,70 @@ def test_each_rights_facet_count_is_the_length_of_the_list_it_opens(client, logi
             page = client.get(href.replace("&amp;", "&")).get_data(as_text=True)
             shown = re.search(r'class="result-count" role="status">(\d+) case', page)
             assert shown and shown.group(1) == count, (start, href)
+
+
+def _assert_unfiltered_exact(user) -> None:
+    all_rights = list(db_all_rights())
+    cases = _matching(user, {}, all_rights)
+    total, facets = queries.list_summary(user, parse_filters({}))
+    assert total == len(cases), user.email
+    expected = _expected_facets(cases, {}, all_rights)
+    for key in queries.FACET_KEYS:
+        assert {fv.value: fv.count for fv in facets[key]} == expected[key], (user.email, key)
+
+
+def db_all_rights():
+    from tracker.extensions import db
+    from tracker.taxonomy.models import Right
+
+    return db.session.scalars(select(Right))
+
+
+def test_unfiltered_counts_follow_every_edit_for_each_viewer(db, docket, factory):
+    """The unfiltered list counts public and network cases from stored totals: after edits
+    of status, outcome, level, jurisdiction, rights, proceedings and deletes, committed as
+    any writer does, its numbers are still the direct count, for viewers who see different
+    cases (the docket's viewer, on some teams; a coordinator of another organisation)."""
+    other_org = db.session.scalars(select(Case.lead_organisation_id)).first()
+    outsider = factory.user(role=Role.COORDINATOR, email="elsewhere@example.org")
+    insider = factory.user(role=Role.LITIGATOR, email="insider@example.org")
+    insider.organisation_id = other_org
+    db.session.commit()
+    viewers = [docket, outsider, insider]
+    for user in viewers:
+        _assert_unfiltered_exact(user)
+    rng = random.Random(8)
+    cases = list(db.session.scalars(select(Case).order_by(Case.id)))
+    open_cases = [c for c in cases if c.confidentiality in (Confidentiality.PUBLIC, "network")]
+    forums = {p.forum for c in cases for p in c.proceedings}
+    rights = list(db_all_rights())
+    for step, case in enumerate(rng.sample(open_cases, 8)):
+        edit = step % 8
+        if edit == 0:
+            case.status = Status.CLOSED if case.status is not Status.CLOSED else Status.FILED
+        elif edit == 1:
+            case.outcome = Outcome.WIN if case.outcome is not Outcome.WIN else Outcome.LOSS
+        elif edit == 2:
+            case.confidentiality = Confidentiality.ORGANISATION
+        elif edit == 3:
+            case.jurisdiction = next(p.forum.jurisdiction for c in cases for p in c.proceedings)
+        elif edit == 4:
+            case.rights = [r for r in rights if r not in case.rights][:2]
+        elif edit == 5:
+            db.session.add(
+                Proceeding(
+                    case=case,
+                    forum=sorted(forums, key=lambda f: f.code)[0],
+                    status=Status.PENDING,
+                    outcome=Outcome.NONE_YET,
+                    filed_on=date(2019, 2, 2),
+                )
+            )
+        elif edit == 6:
+            db.session.delete(case)
+        else:
+            case.confidentiality = Confidentiality.PUBLIC
+        db.session.commit()
+        db.session.expire_all()
+        for user in viewers:
+            _assert_unfiltered_exact(user)

@@ -132,3 +132,50 @@ def test_search_revision_indexes_existing_proceedings_and_downgrades(scratch_url
         assert found("54321") == []
         db.session.remove()
         db.engine.dispose()
+
+
+def test_case_list_revision_fills_the_list_totals_and_downgrades(scratch_url):
+    """lst1 fills the facts' status and outcome and the unfiltered case list's totals from
+    existing cases (the list then counts them at once); its downgrade removes both."""
+    from flask_migrate import downgrade
+    from sqlalchemy import select
+
+    from tests.factories import Factory
+    from tracker.auth.models import User
+    from tracker.cases.filters import CaseFilters
+    from tracker.cases.models import Outcome, Status
+    from tracker.cases.queries import list_summary
+    from tracker.patterns import facts
+    from tracker.patterns.models import PatternFact, PatternTotal
+    from tracker.types import Role
+
+    app = create_app({"ENV": "testing", "DATABASE_URL": scratch_url})
+    with app.app_context():
+        with _without_derived_refresh():
+            upgrade(directory=str(MIGRATIONS_DIR), revision="0005")
+            factory = Factory(db)
+            closed = factory.case(status=Status.CLOSED, outcome=Outcome.WIN)
+            factory.proceeding(closed)
+            factory.case(status=Status.PENDING)
+            factory.case(status=Status.PENDING, confidentiality="restricted")
+            user_id = factory.user(role=Role.COORDINATOR).id
+            db.session.remove()
+        upgrade(directory=str(MIGRATIONS_DIR))
+        stored = set(db.session.execute(select(*PatternFact.__table__.c)).tuples())
+        assert stored == set(db.session.execute(facts.fact_rows_select()).tuples())
+        fresh = set(db.session.execute(facts.totals_select()).tuples())
+        assert set(db.session.execute(select(*PatternTotal.__table__.c)).tuples()) == fresh
+        total, facets = list_summary(db.session.get(User, user_id), CaseFilters())
+        assert total == 2  # the restricted case is not the coordinator's
+        assert {f.value: f.count for f in facets["status"]} == {"closed": 1, "pending": 1}
+        assert {f.value: f.count for f in facets["outcome"]} == {"win": 1, "none_yet": 1}
+        assert sum(f.count for f in facets["forum"]) == 1
+        db.session.remove()
+
+        downgrade(directory=str(MIGRATIONS_DIR), revision="cl1")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("pattern_facts")}
+        assert not {"status", "outcome"} & columns
+        with db.engine.connect() as conn:
+            views = {v for (v,) in conn.execute(text("SELECT DISTINCT view FROM pattern_totals"))}
+        assert views and not {v for v in views if v.startswith(("list-", "status-", "outcome-"))}
+        db.engine.dispose()

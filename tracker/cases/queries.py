@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    and_,
     cast,
     distinct,
     extract,
@@ -36,13 +37,12 @@ from tracker.cases.models import (
     Event,
     Outcome,
     Proceeding,
-    ProceedingTreatment,
     Status,
-    case_provisions,
-    case_rights,
 )
 from tracker.extensions import db
-from tracker.taxonomy.models import Forum, Jurisdiction, Provision, Right, provision_rights
+from tracker.patterns import facts as pattern_facts
+from tracker.patterns.models import PatternFact, PatternTotal
+from tracker.taxonomy.models import Forum, Jurisdiction, Provision, Right
 
 PER_PAGE = 25
 DEADLINE_WINDOW_DAYS = 90
@@ -182,69 +182,61 @@ def _lit(text: str):
 
 
 def _of_matching(stmt: Select, case_id, m) -> Select:
-    """Restrict a statement over a child table to the rows of the matching cases (m).
-
-    SQLite: "IN (SELECT id FROM m)", which it drives from m through the case_id indexes (with
-    a join it chose to scan whole child tables). PostgreSQL: a join, which it plans from m's
-    row estimate (hash join for a large set, index probes for a small one); with IN it
-    assumed 200 distinct ids and probed the indexes once per case of the whole docket.
+    """Restrict a statement over the facts to the rows of the matching cases (m): "IN (SELECT
+    id FROM m)", which both databases drive from m through the facts' primary key (case_id
+    first). With a join, PostgreSQL planned from m's row estimate and hashed every fact when
+    the viewer's few private cases (the unfiltered list) were estimated at 10,000.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        return stmt.join(m, m.c.id == case_id)
     return stmt.where(case_id.in_(select(m.c.id)))
 
 
-def _rights_pairs(m, filters: CaseFilters):
-    """(case_id, right_id) for every right a matching case counts for directly (tag, crosswalk,
-    or a treatment in a proceeding within the forum/period filters): the rule of the `right`
-    filter (tracker/patterns/rules.py), so a facet's count is the length of its list."""
-    window = proceeding_window(filters)
-    pt = ProceedingTreatment
-    tagged = _of_matching(
-        select(case_rights.c.case_id, case_rights.c.right_id), case_rights.c.case_id, m
-    )
-    crosswalked = _of_matching(
-        select(case_provisions.c.case_id, provision_rights.c.right_id).join(
-            provision_rights, provision_rights.c.provision_id == case_provisions.c.provision_id
+def _open_totals() -> list[Select]:
+    """The unfiltered list's counts over the public and network cases (which every member
+    sees), from the totals kept exact on every commit (tracker/patterns/facts.py): in the
+    layout of list_summary's branches. A right's count is the sum of its jurisdiction cells
+    (a case has one jurisdiction), the total that of the map's."""
+    t = PatternTotal
+    none = cast(null(), String)
+    return [
+        select(_lit("total"), none, none, func.coalesce(func.sum(t.cases), 0)).where(
+            t.view == "map"
         ),
-        case_provisions.c.case_id,
-        m,
-    )
-    treated = _of_matching(
-        select(Proceeding.case_id, pt.right_id)
-        .join(pt, pt.proceeding_id == Proceeding.id)
-        .where(pt.right_id.is_not(None), *window),
-        Proceeding.case_id,
-        m,
-    )
-    treated_provision = _of_matching(
-        select(Proceeding.case_id, provision_rights.c.right_id)
-        .join(pt, pt.proceeding_id == Proceeding.id)
-        .join(provision_rights, provision_rights.c.provision_id == pt.provision_id)
-        .where(*window),
-        Proceeding.case_id,
-        m,
-    )
-    # UNION ALL: the count below is of distinct cases, so duplicates need not be removed here.
-    return union_all(tagged, crosswalked, treated, treated_provision).subquery("pairs")
-
-
-def _right_families():
-    """(right_id, family_id): a right belongs to its own family and to its parent's (a filter
-    on the parent matches its children; one level, as in filters._rights_with_descendants)."""
-    return union_all(
-        select(Right.id.label("right_id"), Right.id.label("family_id")),
-        select(Right.id, Right.parent_id).where(Right.parent_id.is_not(None)),
-    ).subquery("families")
+        select(_lit("right"), Right.code, Right.name, func.sum(t.cases))
+        .join(Right, Right.id == t.right_id)
+        .where(t.view == "jurisdiction")
+        .group_by(Right.code, Right.name),
+        select(_lit("jurisdiction"), Jurisdiction.code, Jurisdiction.name, t.cases)
+        .join(Jurisdiction, Jurisdiction.id == t.col)
+        .where(t.view == "map"),
+        select(_lit("forum"), Forum.code, Forum.name, t.cases)
+        .join(Forum, Forum.id == t.col)
+        .where(t.view == pattern_facts.LIST_FORUM_VIEW),
+        *(
+            select(_lit(name), func.substr(t.view, len(name) + 2), none, t.cases).where(
+                t.view.in_([f"{name}-{v.value}" for v in values])
+            )
+            for name, values in (("status", Status), ("outcome", Outcome))
+        ),
+        select(_lit("year"), cast(t.col, String), none, t.cases).where(
+            t.view == "year", t.right_id == 0
+        ),
+    ]
 
 
 def list_summary(user: Any, filters: CaseFilters) -> tuple[int, dict[str, list[FacetValue]]]:
     """The number of visible cases matching the filters and their facet counts, in ONE
-    statement over the matching set, materialised once (a CTE) and grouped per facet."""
+    statement over the matching set, materialised once (a CTE) and grouped per facet.
+
+    Unfiltered, the matching set would be the whole docket: the public and network cases
+    are then counted from maintained totals (_open_totals), and only the organisation and
+    restricted cases this viewer may see are counted here; the two sets are disjoint, so the
+    counts add up.
+    """
+    from_totals = filters.is_empty
     m = (
         apply_filters(
             select(Case.id, Case.jurisdiction_id, Case.status, Case.outcome).where(
-                case_filter(user)
+                case_filter(user, open_levels=not from_totals)
             ),
             filters,
         )
@@ -252,33 +244,43 @@ def list_summary(user: Any, filters: CaseFilters) -> tuple[int, dict[str, list[F
         .prefix_with("MATERIALIZED")
     )
     n = func.count().label("n")
-    distinct_cases = func.count(distinct(Proceeding.case_id))
+    f = PatternFact
+    distinct_cases = func.count(distinct(f.case_id))
     none = cast(null(), String)
-    pairs = _rights_pairs(m, filters)
-    families = _right_families()
-    # Grouped by the (integer) family id, names joined after: the sort is of narrow rows.
+    # The rights, forums and years of the matching cases, from their facts (one index range
+    # per case; tracker/patterns/facts.py keeps them exact): a case counts for a right family
+    # by its tags and crosswalked provisions (row (case, 0, R)) or by a treatment in a
+    # proceeding within the forum/period filters (the rule of the `right` filter, so a
+    # facet's count is the length of its list); every proceeding has a row (case, p, 0).
+    window = proceeding_window(filters, f.forum_id, f.filed_on)
     per_family = (
-        select(families.c.family_id, func.count(distinct(pairs.c.case_id)).label("n"))
-        .select_from(pairs)
-        .join(families, families.c.right_id == pairs.c.right_id)
-        .group_by(families.c.family_id)
+        _of_matching(
+            select(f.right_id, distinct_cases.label("n")).where(
+                f.right_id != 0, or_(f.proceeding_id == 0, and_(f.is_treat, *window))
+            ),
+            f.case_id,
+            m,
+        )
+        .group_by(f.right_id)
         .subquery("per_family")
     )
-    year = cast(extract("year", Proceeding.filed_on), Integer)
+    proceedings = (f.right_id == 0, f.proceeding_id != 0)
+    year = cast(extract("year", f.filed_on), Integer)
     branches = [
         select(_lit("total"), none, none, n).select_from(m),
         select(_lit("right"), Right.code, Right.name, per_family.c.n)
         .select_from(per_family)
-        .join(Right, Right.id == per_family.c.family_id),
+        .join(Right, Right.id == per_family.c.right_id),
         select(_lit("jurisdiction"), Jurisdiction.code, Jurisdiction.name, n)
         .select_from(m)
         .join(Jurisdiction, Jurisdiction.id == m.c.jurisdiction_id)
         .group_by(Jurisdiction.code, Jurisdiction.name),
         _of_matching(
             select(_lit("forum"), Forum.code, Forum.name, distinct_cases)
-            .select_from(Proceeding)
-            .join(Forum, Forum.id == Proceeding.forum_id),
-            Proceeding.case_id,
+            .select_from(f)
+            .join(Forum, Forum.id == f.forum_id)
+            .where(*proceedings),
+            f.case_id,
             m,
         ).group_by(Forum.code, Forum.name),
         select(_lit("status"), cast(m.c.status, String), none, n)
@@ -288,22 +290,28 @@ def list_summary(user: Any, filters: CaseFilters) -> tuple[int, dict[str, list[F
         .select_from(m)
         .group_by(m.c.outcome),
         _of_matching(
-            select(_lit("year"), cast(year, String), none, distinct_cases)
-            .select_from(Proceeding)
-            .where(Proceeding.filed_on.is_not(None)),
-            Proceeding.case_id,
+            select(_lit("year"), cast(year, String), none, distinct_cases).where(
+                *proceedings, f.filed_on.is_not(None)
+            ),
+            f.case_id,
             m,
         ).group_by(year),
     ]
-    grouped: dict[str, list[tuple[str, str, int]]] = {}
+    if from_totals:
+        branches += _open_totals()
+    summed: dict[tuple[str, str], list] = {}  # (facet, code) -> [label, count]
     total = 0
     for facet, code, name, count in db.session.execute(union_all(*branches)).all():
         if facet == "total":
-            total = count
+            total += count
         elif count:
-            grouped.setdefault(facet, []).append((code, name or code, count))
+            slot = summed.setdefault((facet, code), [name or code, 0])
+            slot[1] += count
     if not total:
         return 0, {}
+    grouped: dict[str, list[tuple[str, str, int]]] = {}
+    for (facet, code), (label, count) in summed.items():
+        grouped.setdefault(facet, []).append((code, label, count))
     out: dict[str, list[FacetValue]] = {}
     for facet in ("right", "jurisdiction", "forum"):
         rows = sorted(grouped.get(facet, []), key=lambda r: (-r[2], r[1], r[0]))

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Integer,
+    String,
     and_,
     bindparam,
     case,
@@ -44,6 +45,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from tracker import access
 from tracker.cases.models import (
     Case,
     Proceeding,
@@ -56,13 +58,12 @@ from tracker.extensions import db
 from tracker.patterns import rules
 from tracker.patterns.models import PatternFact, PatternProvisionFact, PatternTotal
 from tracker.taxonomy.models import Forum, Jurisdiction, JurisdictionKind, Right, provision_rights
-from tracker.types import Confidentiality
 
 F = PatternFact
 PF = PatternProvisionFact
 T = PatternTotal
 PT = ProceedingTreatment
-OPEN_LEVELS = (Confidentiality.PUBLIC, Confidentiality.NETWORK)
+OPEN_LEVELS = access.OPEN_LEVELS
 NO_SYNC = {"synchronize_session": False}
 MATRIX_VIEWS = ("jurisdiction", "forum", "system")
 TREATMENT_VIEWS = {t.value: f"provision-{t.value}" for t in Treatment}
@@ -81,6 +82,10 @@ FACT_COLUMNS = (
     "won",
     "lost",
 )
+# Added by revision lst1 (the case list's totals): FACT_COLUMNS without them is what
+# revision pat1 created and filled.
+STATUS_COLUMNS = ("status", "outcome")
+FACT_COLUMNS = (*FACT_COLUMNS, *STATUS_COLUMNS)
 PROVISION_COLUMNS = (
     "case_id",
     "proceeding_id",
@@ -134,9 +139,18 @@ def _system_of_forum():
     )
 
 
-def fact_rows_select(case_ids=None):
-    """Rows of pattern_facts for these cases (all when None), in FACT_COLUMNS order."""
+# Status and outcome are kept on the case's (case, 0, 0) row only.
+_NO_STATUS = (cast(null(), String), cast(null(), String))
+
+
+def fact_rows_select(case_ids=None, *, with_status: bool = True):
+    """Rows of pattern_facts for these cases (all when None), in FACT_COLUMNS order
+    (without STATUS_COLUMNS when not with_status)."""
     is_open = Case.confidentiality.in_(OPEN_LEVELS)
+    status = (cast(Case.status, String), cast(Case.outcome, String))
+    no_status = _NO_STATUS
+    if not with_status:
+        status = no_status = ()
     # (case, 0, 0): every case.
     case_any = select(
         Case.id,
@@ -151,6 +165,7 @@ def fact_rows_select(case_ids=None):
         _bool(False),
         _bool(False),
         _bool(False),
+        *status,
     ).where(*_only(Case.id, case_ids))
 
     # (case, right family) from tags and crosswalked provisions.
@@ -178,6 +193,7 @@ def fact_rows_select(case_ids=None):
         _bool(False),
         _bool(False),
         _bool(False),
+        *no_status,
     ).join(Case, Case.id == cp.c.case_id)
     case_right = case_right.where(*_only(Case.id, case_ids))
 
@@ -197,6 +213,7 @@ def fact_rows_select(case_ids=None):
             Proceeding.outcome.in_(rules.DECIDED_OUTCOMES),
             Proceeding.outcome.in_(rules.WIN_OUTCOMES),
             Proceeding.outcome.in_(rules.LOST_OUTCOMES),
+            *no_status,
         )
         .join(Case, Case.id == Proceeding.case_id)
         .join(fs, fs.c.forum_id == Proceeding.forum_id)
@@ -254,6 +271,7 @@ def fact_rows_select(case_ids=None):
                 or_(flags.c.up == 1, and_(flags.c.tag == 1, flags.c.treat == 0)),
             ),
             Proceeding.outcome.in_(rules.LOST_OUTCOMES),
+            *no_status,
         )
         .select_from(flags)
         .join(Proceeding, Proceeding.id == flags.c.pid)
@@ -434,8 +452,45 @@ def provision_select(where: Sequence = ()):
     )
 
 
-def totals_select(case_ids=None):
-    """Every row of pattern_totals, over the public and network cases (of these cases)."""
+LIST_FORUM_VIEW = "list-forum"
+LIST_VALUE_VIEWS = ("status", "outcome")  # views "status-<value>", "outcome-<value>"
+
+
+def list_selects(where: Sequence = ()) -> list:
+    """The case list's own totals (the other facets read the views above): cases with a
+    proceeding before each forum ("list-forum", col = forum), and cases per status and per
+    outcome ("status-<value>", "outcome-<value>")."""
+    forum = select(
+        literal(LIST_FORUM_VIEW).label("view"),
+        literal(0).label("right_id"),
+        F.forum_id.label("col"),
+        literal(0).label("sub"),
+        func.count(distinct(F.case_id)).label("cases"),
+        literal(0).label("decided"),
+        literal(0).label("wins"),
+        literal(0).label("losses"),
+    ).where(*where, F.right_id == 0, F.proceeding_id != 0)
+    values = [
+        select(
+            (literal(f"{name}-") + getattr(F, name)).label("view"),
+            literal(0).label("right_id"),
+            literal(0).label("col"),
+            literal(0).label("sub"),
+            func.count().label("cases"),
+            literal(0).label("decided"),
+            literal(0).label("wins"),
+            literal(0).label("losses"),
+        )
+        .where(*where, F.right_id == 0, F.proceeding_id == 0)
+        .group_by(getattr(F, name))
+        for name in LIST_VALUE_VIEWS
+    ]
+    return [forum.group_by(F.forum_id), *values]
+
+
+def totals_select(case_ids=None, *, with_list: bool = True):
+    """Every row of pattern_totals, over the public and network cases (of these cases);
+    without the case list's views when not with_list (as revision pat1 filled them)."""
     where = [F.is_open.is_(True), *_only(F.case_id, case_ids)]
     pwhere = [PF.is_open.is_(True), *_only(PF.case_id, case_ids)]
     return union_all(
@@ -443,6 +498,7 @@ def totals_select(case_ids=None):
         year_select(where),
         map_select(where),
         provision_select(pwhere),
+        *(list_selects(where) if with_list else ()),
     )
 
 
@@ -618,6 +674,7 @@ __all__ = [
     "add_rows",
     "clear",
     "fact_rows_select",
+    "list_selects",
     "map_select",
     "matrix_select",
     "provision_select",

@@ -225,6 +225,9 @@ class PatternFact(db.Model):
     decided: Mapped[bool]
     won: Mapped[bool]  # a win on the right (on right 0: outcome win or partial win)
     lost: Mapped[bool]
+    # The case's status and outcome, on its (case, 0, 0) row only: the case list's totals.
+    status: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(20))
 
 
 class PatternProvisionFact(db.Model):
@@ -249,9 +252,10 @@ class PatternTotal(db.Model):
     matrix views "jurisdiction", "forum", "system" (col = the column's id; cases, decided,
     wins), "year" (right 0 or a right; col = year; cases = filed, wins, losses), "map" (col =
     jurisdiction; cases, wins), "provision-upheld", "provision-rejected",
-    "provision-not_reached" (col = provision, sub = forum; cases). The organisation and
-    restricted cases a user may see are added when the page is shown
-    (tracker.patterns.queries).
+    "provision-not_reached" (col = provision, sub = forum; cases); for the unfiltered case
+    list (tracker.cases.queries): "list-forum" (col = forum; cases with a proceeding there),
+    "status-<status>" and "outcome-<outcome>" (cases). The organisation and restricted cases
+    a user may see are added when the page (or the list) is shown (tracker.patterns.queries).
     """
 
     __tablename__ = "pattern_totals"
