@@ -63,6 +63,14 @@ class ImportNotAllowed(Exception):
     """The person may not import at all (role)."""
 
 
+class _EditedMeanwhile(Exception):
+    """Rows whose case someone saved between the import's check and its write."""
+
+    def __init__(self, rows: list[CaseRow]):
+        super().__init__("cases edited during the import")
+        self.rows = rows
+
+
 @dataclass(frozen=True)
 class CommandLineImporter:
     """The importer of `tracker import cases` without --as-user: the server's operator.
@@ -925,7 +933,29 @@ def import_cases(
 
     if dry_run:
         return result
-    _write(actor, new_rows, changed, current, proc_plan, case_ids)
+    # In a savepoint, so that a conflict found while writing leaves nothing of the import.
+    savepoint = db.session.begin_nested()
+    try:
+        _write(actor, new_rows, changed, current, proc_plan, case_ids)
+    except _EditedMeanwhile as exc:
+        savepoint.rollback()
+        errors.extend(
+            RowError(
+                "cases",
+                row.line,
+                "version",
+                _(
+                    "Someone saved this case while the file was being imported, so nothing "
+                    "was imported (their edit is kept). Import the file again to apply it to "
+                    "the case as it is now."
+                ),
+            )
+            for row in exc.rows
+        )
+        result.created, result.updated = [], []
+        result.proceedings_created = result.proceedings_updated = 0
+        return result
+    savepoint.commit()
     return result
 
 
@@ -964,6 +994,46 @@ def _write(actor, new_rows, changed, current, proc_plan, case_ids) -> None:
     now = utcnow()
     audits: list[dict] = []
     new_case_ids: list[int] = []
+    # Changed cases first: only the changed values, the version moves by one, and only from
+    # the version the changes were worked out against. A case someone saved since then (a
+    # form or API save between the check and this write) matches no row: nothing is written.
+    edited_meanwhile = []
+    for row, changes in changed:
+        case_id = row.existing_id
+        values = {k: new for k, (_old, new) in changes.items() if k in CASE_VALUE_FIELDS}
+        written = session.execute(
+            update(Case)
+            .where(Case.id == case_id, Case.version == current[case_id]["version"])
+            .values(**values, updated_at=now, version=Case.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if written.rowcount != 1:
+            edited_meanwhile.append(row)
+            continue
+        for name, table, col in (
+            ("rights", case_rights, "right_id"),
+            ("provisions", case_provisions, "provision_id"),
+            ("partners", case_partners, "organisation_id"),
+        ):
+            if name in changes:
+                old, new = changes[name]
+                if old - new:
+                    session.execute(
+                        delete(table).where(table.c.case_id == case_id, table.c[col].in_(old - new))
+                    )
+                if new - old:
+                    session.execute(
+                        insert(table), [{"case_id": case_id, col: i} for i in new - old]
+                    )
+        before = {k: _jsonable(old) for k, (old, _new) in changes.items()}
+        after = {k: _jsonable(new) for k, (_old, new) in changes.items()}
+        before["version"] = current[case_id]["version"]
+        after["version"] = current[case_id]["version"] + 1
+        audits.append(_audit_row(actor, "case.update", "cases", case_id, before, after))
+
+    if edited_meanwhile:
+        raise _EditedMeanwhile(edited_meanwhile)
+
     # New cases, in bulk, with their ids back in parameter order.
     for chunk in _chunks(new_rows, 1000):
         params = []
@@ -1023,37 +1093,6 @@ def _write(actor, new_rows, changed, current, proc_plan, case_ids) -> None:
         for table, rows in links.items():
             if rows:
                 _bulk_insert(table, rows)
-
-    # Changed cases: only the changed values, the version moves by one.
-    for row, changes in changed:
-        case_id = row.existing_id
-        values = {k: new for k, (_old, new) in changes.items() if k in CASE_VALUE_FIELDS}
-        session.execute(
-            update(Case)
-            .where(Case.id == case_id)
-            .values(**values, updated_at=now, version=Case.version + 1)
-            .execution_options(synchronize_session=False)
-        )
-        for name, table, col in (
-            ("rights", case_rights, "right_id"),
-            ("provisions", case_provisions, "provision_id"),
-            ("partners", case_partners, "organisation_id"),
-        ):
-            if name in changes:
-                old, new = changes[name]
-                if old - new:
-                    session.execute(
-                        delete(table).where(table.c.case_id == case_id, table.c[col].in_(old - new))
-                    )
-                if new - old:
-                    session.execute(
-                        insert(table), [{"case_id": case_id, col: i} for i in new - old]
-                    )
-        before = {k: _jsonable(old) for k, (old, _new) in changes.items()}
-        after = {k: _jsonable(new) for k, (_old, new) in changes.items()}
-        before["version"] = current[case_id]["version"]
-        after["version"] = current[case_id]["version"] + 1
-        audits.append(_audit_row(actor, "case.update", "cases", case_id, before, after))
 
     # Proceedings.
     new_procs = [p for p, ch in proc_plan if ch is None]
