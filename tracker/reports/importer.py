@@ -955,6 +955,9 @@ def import_cases(
         result.created, result.updated = [], []
         result.proceedings_created = result.proceedings_updated = 0
         return result
+    # Releasing the savepoint runs the before-commit hook of tracker.patterns.services (it
+    # fires for savepoints too): the derived data of the written cases are brought up to date
+    # here, still inside the caller's transaction, which commits or rolls back with them.
     savepoint.commit()
     return result
 
@@ -1162,11 +1165,13 @@ def _write(actor, new_rows, changed, current, proc_plan, case_ids) -> None:
 
 
 def _bulk_insert(table, rows: list[dict]) -> None:
-    """One INSERT executemany'd by the driver: rows are dicts with the same keys.
+    """Insert rows (dicts with the same keys) in one go: COPY on PostgreSQL, the driver's
+    executemany on SQLite.
 
     The column types' own bind processors convert the values (enums, UTC times, JSON), so the
     stored values are what session.execute(insert(table), rows) would store; this skips
-    SQLAlchemy's generic per-row parameter handling, most of an import's time otherwise.
+    SQLAlchemy's generic per-row parameter handling, most of an import's time otherwise, and
+    on PostgreSQL the per-row statement (COPY takes about a third less of the server's time).
     """
     if not rows:
         return
@@ -1184,7 +1189,7 @@ def _bulk_insert(table, rows: list[dict]) -> None:
         for i, name in enumerate(names)
         if (proc := table.c[name].type.bind_processor(dialect)) is not None
     ]
-    params: list = []
+    values_list: list[tuple] = []
     for row in rows:
         values = getter(row)
         if len(names) == 1:
@@ -1193,10 +1198,20 @@ def _bulk_insert(table, rows: list[dict]) -> None:
             values = list(values)
             for i, proc in processors:
                 values[i] = proc(values[i])
-        params.append(
-            tuple(values) if compiled.positional else dict(zip(names, values, strict=True))
+        values_list.append(tuple(values))
+    if dialect.name == "postgresql":
+        quote = dialect.identifier_preparer
+        columns = ", ".join(quote.quote(name) for name in names)
+        sql = f"COPY {quote.format_table(table)} ({columns}) FROM STDIN"
+        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for values in values_list:
+                copy.write_row(values)
+    elif compiled.positional:
+        connection.exec_driver_sql(compiled.string, values_list)
+    else:
+        connection.exec_driver_sql(
+            compiled.string, [dict(zip(names, v, strict=True)) for v in values_list]
         )
-    connection.exec_driver_sql(compiled.string, params)
 
 
 def _insert_cases(rows: list[CaseRow], params: list[dict]) -> list[int]:
