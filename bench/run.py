@@ -2,11 +2,11 @@
 """`make bench`: the app's main pages and bulk operations, timed beside hand-written SQL.
 
 For each size and database: generate the data with `tracker demo` (SQLite files are cached
-under bench/cache/ by size, seed and schema), then time each operation through the app
-(Flask test client signed in as a network member, or the CLI) and the fastest raw SQL the
-bench can write for the same work on the same data. Prints a table and writes
-bench/results/<date>-<db>-<size>.json. Never asserts timings; an operation whose endpoint
-has not landed yet is reported as "n/a (endpoint missing)".
+under bench/cache/ by size, seed and schema; each run works on a copy of its own), then time
+each operation through the app (Flask test client signed in as a network member, or the
+CLI) and the fastest raw SQL the bench can write for the same work on the same data. Prints
+a table and writes bench/results/<date>-<db>-<size>.json. Never asserts timings; an operation
+whose endpoint has not landed yet is reported as "n/a (endpoint missing)".
 
     .venv/bin/python bench/run.py --sizes "2000" --dbs sqlite --reps 5
     .venv/bin/python bench/run.py --compare bench/results/<earlier>.json
