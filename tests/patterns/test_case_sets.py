@@ -26,6 +26,17 @@ def _derived() -> dict:
     }
 
 
+def _assert_as_rebuilt() -> None:
+    """The facts and totals of a rebuild, the opportunities of a full refresh (then undone)."""
+    assert _stored(PatternFact) == _fresh(facts.fact_rows_select())
+    assert _stored(PatternProvisionFact) == _fresh(facts.provision_rows_select())
+    assert _stored(PatternTotal) == {row for row in _fresh(facts.totals_select()) if any(row[4:])}
+    incremental = opportunity_rows()
+    opp.refresh_all()
+    assert opportunity_rows() == incremental
+    db.session.rollback()
+
+
 def _refresh(ids: set[int], monkeypatch, mode: str) -> dict:
     """Refresh these cases one way inside a savepoint; the rows it leaves, then undo it."""
     batches = case_sets.case_batches
@@ -72,13 +83,7 @@ def test_set_based_refresh_equals_the_chunked_one(world, factory, seed, monkeypa
     facts.refresh_cases(ids)
     opp.refresh_cases(ids)
     assert db.session.execute(select(case_sets.CASE_SET)).all() == []  # left empty
-    assert _stored(PatternFact) == _fresh(facts.fact_rows_select())
-    assert _stored(PatternProvisionFact) == _fresh(facts.provision_rows_select())
-    assert _stored(PatternTotal) == {row for row in _fresh(facts.totals_select()) if any(row[4:])}
-    incremental = opportunity_rows()
-    opp.refresh_all()
-    assert opportunity_rows() == incremental
-    db.session.rollback()
+    _assert_as_rebuilt()
 
 
 def test_a_large_commit_takes_the_set_based_path_and_stays_exact(world, monkeypatch):
@@ -102,9 +107,4 @@ def test_a_large_commit_takes_the_set_based_path_and_stays_exact(world, monkeypa
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
     assert any("tmp_refresh_cases" in s for s in statements), "the set-based path ran"
-    assert _stored(PatternFact) == _fresh(facts.fact_rows_select())
-    assert _stored(PatternTotal) == {row for row in _fresh(facts.totals_select()) if any(row[4:])}
-    incremental = opportunity_rows()
-    opp.refresh_all()
-    assert opportunity_rows() == incremental
-    db.session.rollback()
+    _assert_as_rebuilt()
