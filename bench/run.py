@@ -2,12 +2,13 @@
 """`make bench`: the app's main pages and bulk operations, timed beside hand-written SQL.
 
 For each size and database: generate the data with `tracker demo` (SQLite files are cached
-under bench/cache/ by size, seed and generator, PostgreSQL databases are marked with the same;
-a cache made under older migrations is upgraded rather than generated again), then time each
-operation through the app (Flask test client signed in as a network member, or the CLI) and
-the fastest raw SQL the bench can write for the same work on the same data. Prints a table
-and writes bench/results/<date>-<db>-<size>.json. Never asserts timings; an operation whose
-endpoint has not landed yet is reported as "n/a (endpoint missing)".
+under bench/cache/ by size, seed and generator, and each run works on a copy of its own;
+PostgreSQL databases are marked with the same; a cache made under older migrations is
+upgraded rather than generated again), then time each operation through the app (Flask test
+client signed in as a network member, or the CLI) and the fastest raw SQL the bench can write
+for the same work on the same data. Prints a table and writes
+bench/results/<date>-<db>-<size>.json. Never asserts timings; an operation whose endpoint
+has not landed yet is reported as "n/a (endpoint missing)".
 
     .venv/bin/python bench/run.py --sizes "2000" --dbs sqlite --reps 5
     .venv/bin/python bench/run.py --compare bench/results/<earlier>.json
@@ -22,6 +23,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,7 +31,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -277,6 +279,31 @@ def prepare_sqlite(size: int, seed: int, cache_dir: Path, log) -> tuple[str, dic
     os.replace(building, path)
     meta_path.write_text(json.dumps(info))
     return f"sqlite:///{path}", {**info, "cached": bool(older)}
+
+
+@contextmanager
+def working_copy(url: str, log):
+    """The run's own copy of a cached SQLite file, opened so that SQLite never creates one.
+
+    A run used to work on the cached file itself, and twice (2026-11-23, 2026-12-04) its
+    import failed with "no such table: cases": every new connection found an empty database
+    at the cache path. Nothing in the run changes its directory or database URL (the export
+    subprocess gets the same absolute URL); what removes or rewrites a cached file is
+    another run (its clean-up of stale files for the same size and seed when the migrations
+    or the generator differ) or a copy over it, and then SQLite, and the app's own start-up
+    (tracker._private_instance), silently create an empty file at the missing path. A copy
+    of its own keeps a run away from all that (and keeps the cache free of the import's
+    writes); mode=rw makes a missing file an error instead of an empty database.
+    """
+    source = Path(url.removeprefix("sqlite:///"))
+    copy = source.with_name(f"run-{os.getpid()}-{source.name}")
+    shutil.copyfile(source, copy)
+    log(f"  working on a copy: {copy.name}")
+    try:
+        yield f"sqlite:///file:{copy}?mode=rw&uri=true"
+    finally:
+        for path in (copy, Path(f"{copy}-wal"), Path(f"{copy}-shm")):
+            path.unlink(missing_ok=True)
 
 
 def _schema_comment(url: str, comment: str | None = None) -> str | None:
@@ -895,13 +922,29 @@ class Bench:
         return out
 
     def _delete_imported(self) -> None:
-        conn = self.raw()
+        """Delete the imported cases through the app, so that their derived rows (patterns
+        facts and totals, opportunity facts) go with them as after any delete. A raw DELETE
+        left them behind: the totals drifted, and the next repetition, given the same ids
+        again (SQLite), found them already counted and did less work. Never timed."""
         try:
-            cur = conn.cursor()
-            cur.execute(self._p("DELETE FROM cases WHERE reference LIKE ?"), [IMPORT_PREFIX + "%"])
-            conn.commit()
-        finally:
-            conn.close()
+            from tracker.patterns.services import cases_changed
+        except ImportError:  # an app without derived data: nothing else to remove
+            cases_changed = None
+        from sqlalchemy import delete, select
+
+        from tracker.cases.models import Case
+
+        db = self.db
+        with self.app.app_context():
+            ids = db.session.scalars(
+                select(Case.id).where(Case.reference.like(IMPORT_PREFIX + "%"))
+            ).all()
+            if ids:
+                db.session.execute(delete(Case).where(Case.id.in_(ids)))
+                if cases_changed is not None:
+                    cases_changed(ids)
+                db.session.commit()
+            db.session.remove()
 
     def import_10k(self):
         rows = self._import_rows()
@@ -941,12 +984,13 @@ class Bench:
             raise Unavailable(MISSING)
         runner = self.app.test_cli_runner()
         args = ["import", "cases", str(path), "--as-user", self.litigator.email]
-        times = []
+        times, cpu = [], []
         for _ in range(reps):
             self._delete_imported()
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             result = runner.invoke(args=args)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
             if result.exit_code != 0:
                 detail = (result.output or str(result.exception) or "").strip().splitlines()
                 raise Unavailable(f"error (import: {(detail or ['?'])[-1][:140]})")
@@ -954,6 +998,7 @@ class Bench:
         return {
             "median_ms": round(statistics.median(times), 2),
             "p95_ms": round(percentile(times, 95), 2),
+            "cpu_median_ms": round(statistics.median(cpu), 2),
             "reps": reps,
         }
 
@@ -982,7 +1027,7 @@ class Bench:
 
         def run():
             self._delete_imported_with(conn)
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             c = conn.cursor()
             if self.dialect == "sqlite":  # the pool's connections run in autocommit mode
                 c.execute("BEGIN")
@@ -1028,19 +1073,23 @@ class Bench:
                 ],
             )
             conn.commit()
-            return (time.perf_counter() - started) * 1000
+            wall = time.perf_counter() - started
+            return wall * 1000, (time.process_time() - started_cpu) * 1000
 
-        times = []
+        times, cpu = [], []
         try:
             run()  # warm-up
             for _ in range(reps):
-                times.append(run())
+                wall, used = run()
+                times.append(wall)
+                cpu.append(used)
             self._delete_imported_with(conn)
         finally:
             conn.close()
         return {
             "median_ms": round(statistics.median(times), 2),
             "p95_ms": round(percentile(times, 95), 2),
+            "cpu_median_ms": round(statistics.median(cpu), 2),
             "reps": reps,
         }
 
@@ -1246,13 +1295,16 @@ def main(argv: list[str] | None = None) -> int:
             log(f"\n== {db_name}, {size:,} cases ==")
             if db_name == "sqlite":
                 url, info = prepare_sqlite(size, args.seed, args.cache_dir, log)
+                database = working_copy(url, log)
             else:
                 url, info = prepare_postgres(args.pg_url, size, args.seed, log)
-            bench = Bench(url, args.reps, heavy, log)
-            try:
-                operations = bench.run(only)
-            finally:
-                bench.close()
+                database = nullcontext(url)
+            with database as url:
+                bench = Bench(url, args.reps, heavy, log)
+                try:
+                    operations = bench.run(only)
+                finally:
+                    bench.close()
             result = {
                 "meta": {
                     "date": datetime.now(UTC).isoformat(timespec="seconds"),

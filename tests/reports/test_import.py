@@ -553,3 +553,57 @@ def test_import_statements_do_not_grow_with_the_rows(world, db):
 
     few, many = statements(10, "FEW"), statements(400, "MANY")
     assert many == few, (few, many)
+
+
+def test_a_case_saved_between_the_check_and_the_write_is_not_overwritten(
+    runner, world, db, tmp_path, monkeypatch
+):
+    """Someone saves a case after the import compared it with the file but before the import
+    writes it (on PostgreSQL nothing locks the row in between): the UPDATE checks the version
+    itself, so their edit stays, the row is reported, and nothing of the file is written."""
+    from sqlalchemy import update
+
+    from tracker.reports import importer
+
+    assert import_cases(actor=world.user, cases_data=_file([HEADER, _good("V-1"), _good("V-2")]))
+    db.session.commit()
+    v2 = db.session.scalar(select(Case).where(Case.reference == "V-2"))
+    v2_id, v2_version = v2.id, v2.version
+    audits, cases = _count(db, AuditEntry), _count(db)
+    rows = [HEADER, _good("V-1"), _good("V-2"), _good("V-NEW")]
+    rows[1][2], rows[2][2] = "V-1 renamed by the file", "V-2 renamed by the file"
+    path = tmp_path / "edit.csv"
+    path.write_bytes(_file(rows))
+    checked = importer._current_cases
+
+    def someone_saves_v2_meanwhile(ids):
+        current = checked(ids)  # what the import compares the file with ...
+        db.session.execute(  # ... then a form save of V-2 commits (a version_id_col save)
+            update(Case)
+            .where(Case.id == v2_id)
+            .values(summary="Saved by a colleague", version=Case.version + 1)
+        )
+        db.session.commit()
+        return current
+
+    monkeypatch.setattr(importer, "_current_cases", someone_saves_v2_meanwhile)
+    result = runner.invoke(args=["import", "cases", str(path), "--as-user", world.user.email])
+    assert result.exit_code != 0
+    assert f"{path}:3: version: Someone saved this case while the file" in result.output
+    assert ":2:" not in result.output and ":4:" not in result.output
+    db.session.expire_all()
+    titles = dict(db.session.execute(select(Case.reference, Case.title)).tuples().all())
+    assert titles["V-1"] == "Case V-1" and titles["V-2"] == "Case V-2"  # nothing of the file
+    assert "V-NEW" not in titles and _count(db) == cases
+    saved = db.session.get(Case, v2_id)
+    assert saved.summary == "Saved by a colleague" and saved.version == v2_version + 1
+    assert _count(db, AuditEntry) == audits
+
+    # Imported again, the file applies to the case as it is now.
+    monkeypatch.undo()
+    result = runner.invoke(args=["import", "cases", str(path), "--as-user", world.user.email])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    saved = db.session.get(Case, v2_id)
+    assert saved.title == "V-2 renamed by the file" and saved.summary == "Saved by a colleague"
+    assert saved.version == v2_version + 2

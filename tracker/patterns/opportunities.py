@@ -117,7 +117,7 @@ from tracker.cases.models import (
     case_rights,
 )
 from tracker.extensions import db
-from tracker.patterns import rules
+from tracker.patterns import case_sets, rules
 from tracker.patterns.models import (
     Opportunity,
     OpportunityPending,
@@ -1111,68 +1111,69 @@ INSTRUMENT_COLUMNS = ("proceeding_id", "right_id", "instrument_id", "articles")
 
 
 @cache
-def _case_statements() -> dict[str, Any]:
-    """The statements of refresh_cases, built once (they are costly to build) with the case
-    ids as an expanding parameter."""
+def _case_statements(source: Any = CASE_IDS) -> dict[str, Any]:
+    """The statements of refresh_cases, built once (they are costly to build) for where the
+    case ids come from: the expanding parameter, or the table of case_sets."""
     return {
-        "old_wins": select(*(getattr(W, c) for c in WIN_COLUMNS)).where(W.case_id.in_(CASE_IDS)),
+        "old_wins": select(*(getattr(W, c) for c in WIN_COLUMNS)).where(W.case_id.in_(source)),
         "old_instruments": select(*(getattr(WI, c) for c in INSTRUMENT_COLUMNS))
         .join(W, and_(W.proceeding_id == WI.proceeding_id, W.right_id == WI.right_id))
-        .where(W.case_id.in_(CASE_IDS)),
+        .where(W.case_id.in_(source)),
         "old_pending": select(*(getattr(WP, c) for c in PENDING_COLUMNS)).where(
-            WP.case_id.in_(CASE_IDS)
+            WP.case_id.in_(source)
         ),
-        "wins": win_facts_select(CASE_IDS),
-        "instruments": win_instruments_select(CASE_IDS),
-        "pending": pending_facts_select(CASE_IDS),
+        "wins": win_facts_select(source),
+        "instruments": win_instruments_select(source),
+        "pending": pending_facts_select(source),
         "delete_instruments": delete(WI).where(
             tuple_(WI.right_id, WI.proceeding_id).in_(
-                select(W.right_id, W.proceeding_id).where(W.case_id.in_(CASE_IDS))
+                select(W.right_id, W.proceeding_id).where(W.case_id.in_(source))
             )
         ),
-        "delete_wins": delete(W).where(W.case_id.in_(CASE_IDS)),
-        "delete_pending": delete(WP).where(WP.case_id.in_(CASE_IDS)),
+        "delete_wins": delete(W).where(W.case_id.in_(source)),
+        "delete_pending": delete(WP).where(WP.case_id.in_(source)),
         # Core (table) insert: with an ORM insert, the parameters would be taken as a row.
         "insert_instruments": insert(WI.__table__).from_select(
-            INSTRUMENT_COLUMNS, win_instruments_select(CASE_IDS)
+            INSTRUMENT_COLUMNS, win_instruments_select(source)
         ),
     }
 
 
 def _refresh_case_facts(ids: list[int]):
-    st = _case_statements()
     run = db.session.execute
     old_w, new_w, old_i, new_i, old_p, new_p = set(), set(), set(), set(), set(), set()
-    for chunk in _chunks(ids):
-        params = {"opp_case_ids": chunk}
-        ow = set(run(st["old_wins"], params).tuples())
-        oi = set(run(st["old_instruments"], params).tuples())
-        op_ = set(run(st["old_pending"], params).tuples())
-        nw = set(run(st["wins"], params).tuples())
-        np_ = set(run(st["pending"], params).tuples())
-        if nw != ow:
-            run(st["delete_instruments"], params, execution_options=NO_SYNC)
-            run(st["delete_wins"], params, execution_options=NO_SYNC)
-            if nw:
-                run(insert(W), [dict(zip(WIN_COLUMNS, row, strict=True)) for row in nw])
-                run(st["insert_instruments"], params)
-            ni = set(run(st["old_instruments"], params).tuples())
-        else:
-            ni = set(run(st["instruments"], params).tuples()) if nw else set()
-            if ni != oi:
+    with case_sets.case_batches(ids, CASE_IDS, 900) as (source, batches):
+        st = _case_statements(source)
+        for params in batches:
+            ow = set(run(st["old_wins"], params).tuples())
+            oi = set(run(st["old_instruments"], params).tuples())
+            op_ = set(run(st["old_pending"], params).tuples())
+            nw = set(run(st["wins"], params).tuples())
+            np_ = set(run(st["pending"], params).tuples())
+            if nw != ow:
                 run(st["delete_instruments"], params, execution_options=NO_SYNC)
-                if ni:
-                    run(insert(WI), [dict(zip(INSTRUMENT_COLUMNS, r, strict=True)) for r in ni])
-        if np_ != op_:
-            run(st["delete_pending"], params, execution_options=NO_SYNC)
-            if np_:
-                run(insert(WP), [dict(zip(PENDING_COLUMNS, row, strict=True)) for row in np_])
-        old_w |= ow
-        new_w |= nw
-        old_i |= oi
-        new_i |= ni
-        old_p |= op_
-        new_p |= np_
+                run(st["delete_wins"], params, execution_options=NO_SYNC)
+                if nw:
+                    run(insert(W), [dict(zip(WIN_COLUMNS, row, strict=True)) for row in nw])
+                    run(st["insert_instruments"], params)
+                ni = set(run(st["old_instruments"], params).tuples())
+            else:
+                ni = set(run(st["instruments"], params).tuples()) if nw else set()
+                if ni != oi:
+                    run(st["delete_instruments"], params, execution_options=NO_SYNC)
+                    if ni:
+                        rows = [dict(zip(INSTRUMENT_COLUMNS, r, strict=True)) for r in ni]
+                        run(insert(WI), rows)
+            if np_ != op_:
+                run(st["delete_pending"], params, execution_options=NO_SYNC)
+                if np_:
+                    run(insert(WP), [dict(zip(PENDING_COLUMNS, row, strict=True)) for row in np_])
+            old_w |= ow
+            new_w |= nw
+            old_i |= oi
+            new_i |= ni
+            old_p |= op_
+            new_p |= np_
     return old_w, new_w, old_i, new_i, old_p, new_p
 
 

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cache, cached_property
 from operator import itemgetter
 from typing import Any
 
@@ -61,6 +61,14 @@ TEXT_LIMITS |= {"arguments": 20000, "notes": 20000, "ecli": 80, "proc_reference"
 
 class ImportNotAllowed(Exception):
     """The person may not import at all (role)."""
+
+
+class _EditedMeanwhile(Exception):
+    """Rows whose case someone saved between the import's check and its write."""
+
+    def __init__(self, rows: list[CaseRow]):
+        super().__init__("cases edited during the import")
+        self.rows = rows
 
 
 @dataclass(frozen=True)
@@ -304,6 +312,13 @@ class _Maps:
         )
 
 
+@cache
+def _members(enum_cls) -> dict[str, Any]:
+    """value -> member: a dict lookup, where calling the enum class costs ten times more (40,000
+    calls in a file of 10,000 cases)."""
+    return {m.value: m for m in enum_cls}
+
+
 class _Row:
     """Helpers that read one row's values, recording problems against its line."""
 
@@ -334,15 +349,15 @@ class _Row:
             if required:
                 self.error(column, _("A value is required."))
             return default
-        try:
-            return enum_cls(value)
-        except ValueError:
+        member = _members(enum_cls).get(value)
+        if member is None:
             allowed = ", ".join(m.value for m in enum_cls)
             self.error(
                 column,
                 _("Unknown value “%(v)s”; use one of: %(allowed)s.", v=value, allowed=allowed),
             )
             return default
+        return member
 
     def date(self, column: str) -> date | None:
         value = self.values.get(column, "")
@@ -925,7 +940,32 @@ def import_cases(
 
     if dry_run:
         return result
-    _write(actor, new_rows, changed, current, proc_plan, case_ids)
+    # In a savepoint, so that a conflict found while writing leaves nothing of the import.
+    savepoint = db.session.begin_nested()
+    try:
+        _write(actor, new_rows, changed, current, proc_plan, case_ids)
+    except _EditedMeanwhile as exc:
+        savepoint.rollback()
+        errors.extend(
+            RowError(
+                "cases",
+                row.line,
+                "version",
+                _(
+                    "Someone saved this case while the file was being imported, so nothing "
+                    "was imported (their edit is kept). Import the file again to apply it to "
+                    "the case as it is now."
+                ),
+            )
+            for row in exc.rows
+        )
+        result.created, result.updated = [], []
+        result.proceedings_created = result.proceedings_updated = 0
+        return result
+    # Releasing the savepoint runs the before-commit hook of tracker.patterns.services (it
+    # fires for savepoints too): the derived data of the written cases are brought up to date
+    # here, still inside the caller's transaction, which commits or rolls back with them.
+    savepoint.commit()
     return result
 
 
@@ -964,6 +1004,46 @@ def _write(actor, new_rows, changed, current, proc_plan, case_ids) -> None:
     now = utcnow()
     audits: list[dict] = []
     new_case_ids: list[int] = []
+    # Changed cases first: only the changed values, the version moves by one, and only from
+    # the version the changes were worked out against. A case someone saved since then (a
+    # form or API save between the check and this write) matches no row: nothing is written.
+    edited_meanwhile = []
+    for row, changes in changed:
+        case_id = row.existing_id
+        values = {k: new for k, (_old, new) in changes.items() if k in CASE_VALUE_FIELDS}
+        written = session.execute(
+            update(Case)
+            .where(Case.id == case_id, Case.version == current[case_id]["version"])
+            .values(**values, updated_at=now, version=Case.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if written.rowcount != 1:
+            edited_meanwhile.append(row)
+            continue
+        for name, table, col in (
+            ("rights", case_rights, "right_id"),
+            ("provisions", case_provisions, "provision_id"),
+            ("partners", case_partners, "organisation_id"),
+        ):
+            if name in changes:
+                old, new = changes[name]
+                if old - new:
+                    session.execute(
+                        delete(table).where(table.c.case_id == case_id, table.c[col].in_(old - new))
+                    )
+                if new - old:
+                    session.execute(
+                        insert(table), [{"case_id": case_id, col: i} for i in new - old]
+                    )
+        before = {k: _jsonable(old) for k, (old, _new) in changes.items()}
+        after = {k: _jsonable(new) for k, (_old, new) in changes.items()}
+        before["version"] = current[case_id]["version"]
+        after["version"] = current[case_id]["version"] + 1
+        audits.append(_audit_row(actor, "case.update", "cases", case_id, before, after))
+
+    if edited_meanwhile:
+        raise _EditedMeanwhile(edited_meanwhile)
+
     # New cases, in bulk, with their ids back in parameter order.
     for chunk in _chunks(new_rows, 1000):
         params = []
@@ -1023,37 +1103,6 @@ def _write(actor, new_rows, changed, current, proc_plan, case_ids) -> None:
         for table, rows in links.items():
             if rows:
                 _bulk_insert(table, rows)
-
-    # Changed cases: only the changed values, the version moves by one.
-    for row, changes in changed:
-        case_id = row.existing_id
-        values = {k: new for k, (_old, new) in changes.items() if k in CASE_VALUE_FIELDS}
-        session.execute(
-            update(Case)
-            .where(Case.id == case_id)
-            .values(**values, updated_at=now, version=Case.version + 1)
-            .execution_options(synchronize_session=False)
-        )
-        for name, table, col in (
-            ("rights", case_rights, "right_id"),
-            ("provisions", case_provisions, "provision_id"),
-            ("partners", case_partners, "organisation_id"),
-        ):
-            if name in changes:
-                old, new = changes[name]
-                if old - new:
-                    session.execute(
-                        delete(table).where(table.c.case_id == case_id, table.c[col].in_(old - new))
-                    )
-                if new - old:
-                    session.execute(
-                        insert(table), [{"case_id": case_id, col: i} for i in new - old]
-                    )
-        before = {k: _jsonable(old) for k, (old, _new) in changes.items()}
-        after = {k: _jsonable(new) for k, (_old, new) in changes.items()}
-        before["version"] = current[case_id]["version"]
-        after["version"] = current[case_id]["version"] + 1
-        audits.append(_audit_row(actor, "case.update", "cases", case_id, before, after))
 
     # Proceedings.
     new_procs = [p for p, ch in proc_plan if ch is None]
@@ -1123,11 +1172,13 @@ def _write(actor, new_rows, changed, current, proc_plan, case_ids) -> None:
 
 
 def _bulk_insert(table, rows: list[dict]) -> None:
-    """One INSERT executemany'd by the driver: rows are dicts with the same keys.
+    """Insert rows (dicts with the same keys) in one go: COPY on PostgreSQL, the driver's
+    executemany on SQLite.
 
     The column types' own bind processors convert the values (enums, UTC times, JSON), so the
     stored values are what session.execute(insert(table), rows) would store; this skips
-    SQLAlchemy's generic per-row parameter handling, most of an import's time otherwise.
+    SQLAlchemy's generic per-row parameter handling, most of an import's time otherwise, and
+    on PostgreSQL the per-row statement (COPY takes about a third less of the server's time).
     """
     if not rows:
         return
@@ -1145,7 +1196,7 @@ def _bulk_insert(table, rows: list[dict]) -> None:
         for i, name in enumerate(names)
         if (proc := table.c[name].type.bind_processor(dialect)) is not None
     ]
-    params: list = []
+    values_list: list[tuple] = []
     for row in rows:
         values = getter(row)
         if len(names) == 1:
@@ -1154,10 +1205,20 @@ def _bulk_insert(table, rows: list[dict]) -> None:
             values = list(values)
             for i, proc in processors:
                 values[i] = proc(values[i])
-        params.append(
-            tuple(values) if compiled.positional else dict(zip(names, values, strict=True))
+        values_list.append(tuple(values))
+    if dialect.name == "postgresql":
+        quote = dialect.identifier_preparer
+        columns = ", ".join(quote.quote(name) for name in names)
+        sql = f"COPY {quote.format_table(table)} ({columns}) FROM STDIN"
+        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for values in values_list:
+                copy.write_row(values)
+    elif compiled.positional:
+        connection.exec_driver_sql(compiled.string, values_list)
+    else:
+        connection.exec_driver_sql(
+            compiled.string, [dict(zip(names, v, strict=True)) for v in values_list]
         )
-    connection.exec_driver_sql(compiled.string, params)
 
 
 def _insert_cases(rows: list[CaseRow], params: list[dict]) -> list[int]:
