@@ -231,3 +231,31 @@ def test_real_deployments_hash_with_strong_argon2id_parameters():
     params = PasswordHasher().check_needs_rehash(stored)
     assert params is False
     assert f"m={RFC_9106_LOW_MEMORY.memory_cost}" in stored
+
+
+@pytest.mark.parametrize("testing", [True, False])
+def test_an_unknown_account_costs_one_verification_like_a_wrong_password(
+    app, factory, monkeypatch, testing
+):
+    """No user enumeration by timing: the hash checked for an unknown e-mail is made on
+    first use (not at start-up), with the same hasher and parameters as real ones."""
+    from argon2 import PasswordHasher
+
+    from tracker.auth import services
+
+    checked = []
+    real_verify = PasswordHasher.verify
+
+    def verify(self, stored, password):
+        checked.append((self, stored.rsplit("$", 2)[0]))
+        return real_verify(self, stored, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", verify)
+    monkeypatch.setattr(app, "testing", testing)
+    user = factory.user()
+    user.password_hash = services.hash_password("the right passphrase")
+    assert services.verify_password(user, "a wrong passphrase") is False
+    assert services.verify_password(None, "a wrong passphrase") is False
+    assert len(checked) == 2
+    (hasher_known, params_known), (hasher_unknown, params_unknown) = checked
+    assert hasher_unknown is hasher_known and params_unknown == params_known

@@ -143,3 +143,18 @@ def headline_in(text: str, label: str, value: str) -> bool:
     return (
         re.search(rf"(^|\n){re.escape(label)}\s*\n?\s*{re.escape(value)}(\s|$)", text) is not None
     )
+
+
+def expected_proceedings(audience: str, start: date | None, end: date | None) -> list[str]:
+    """The filing dates of the proceedings a proceedings export lists, worked out by hand:
+    those filed in the period, of the cases the audience may receive (sorted)."""
+    filed = []
+    for _title, (level, own, _jur, _tag, rows) in CASES.items():
+        if level not in LEVELS[audience] or (level == C.ORGANISATION and not own):
+            continue
+        filed += [
+            row[0].isoformat()
+            for row in rows
+            if (start is None or row[0] >= start) and (end is None or row[0] <= end)
+        ]
+    return sorted(filed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -10,10 +11,16 @@ from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from tests.reports.helpers import four_countries, make_world
-from tests.reports.period_world import expected_figures, headline_in, make_period_world
+from tests.reports.period_world import (
+    expected_figures,
+    expected_proceedings,
+    headline_in,
+    make_period_world,
+)
 from tracker.reports.routes import STATIC_BASE, static_fetcher
 
 
@@ -279,6 +286,35 @@ def test_exports_keep_the_period(client, login, pworld, query, titles):
     data = json.loads(response.data)
     rows = data["cases"] if isinstance(data, dict) else data
     assert {row["title"] for row in rows} == titles
+
+
+@pytest.mark.parametrize("audience", ["network", "organisation"])
+@pytest.mark.parametrize(
+    ("query", "start", "end"),
+    [
+        ("", None, None),
+        ("&period_from=2024-01-01", date(2024, 1, 1), None),
+        ("&period_from=2022-01-01&period_to=2022-12-31", date(2022, 1, 1), date(2022, 12, 31)),
+        ("&filed_to=2022-06-30", None, date(2022, 6, 30)),
+    ],
+)
+def test_proceedings_exports_list_only_the_proceedings_in_the_period(
+    client, login, pworld, audience, query, start, end
+):
+    """As the report counts them: a case with one proceeding in the period does not bring
+    its other proceedings into the file (CSV, the XLSX sheet and the JSON alike)."""
+    login(pworld.user)
+    expected = expected_proceedings(audience, start, end)
+    url = f"/reports/export?audience={audience}{query}"
+    text = client.get(f"{url}&format=csv&kind=proceedings").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text.split("\r\n", 1)[1])))
+    assert sorted(r["filed_on"] for r in rows) == expected
+    workbook = load_workbook(io.BytesIO(client.get(f"{url}&format=xlsx").data))
+    sheet = list(workbook["Proceedings"].iter_rows(values_only=True))
+    filed_col = sheet[0].index("filed_on")
+    assert sorted(r[filed_col] for r in sheet[1:]) == expected
+    doc = json.loads(client.get(f"{url}&format=json").data)
+    assert sorted(p["filed_on"] for c in doc["cases"] for p in c["proceedings"]) == expected
 
 
 def test_pdf_matrix_stays_on_the_page(client, login, factory, db):

@@ -23,19 +23,24 @@ from tracker.types import Role, utcnow
 
 # argon2id with the library's current recommended parameters.
 _hasher = PasswordHasher()
-# A fixed hash to verify against when the account does not exist, so that an unknown e-mail
-# costs the same time as a wrong password (no user enumeration by timing).
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 # Under TESTING only: a deliberately cheap argon2id, so that hundreds of test sign-ins do not
 # each cost 64 MiB and a few hundred milliseconds (the way Django's tests swap hashers).
 _test_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-_TEST_DUMMY_HASH = _test_hasher.hash(secrets.token_urlsafe(16))
 
 
-def _current_hasher() -> tuple[PasswordHasher, str]:
-    if has_app_context() and current_app.testing:
-        return _test_hasher, _TEST_DUMMY_HASH
-    return _hasher, _DUMMY_HASH
+@lru_cache(maxsize=2)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A fixed hash to verify against when the account does not exist, so that an unknown
+    e-mail costs the same time as a wrong password (no user enumeration by timing).
+
+    Made on first use, not at import: hashing costs 64 MiB and a few hundred milliseconds,
+    which every command (an export, a migration) would otherwise pay at start-up.
+    """
+    return hasher.hash(secrets.token_urlsafe(16))
+
+
+def _current_hasher() -> PasswordHasher:
+    return _test_hasher if has_app_context() and current_app.testing else _hasher
 
 
 PASSWORD_MIN, PASSWORD_MAX = 12, 128
@@ -100,13 +105,14 @@ def check_password_policy(password: str, *, email: str | None = None) -> None:
 
 
 def hash_password(password: str) -> str:
-    return _current_hasher()[0].hash(password)
+    return _current_hasher().hash(password)
 
 
 def verify_password(user: User | None, password: str) -> bool:
     """Constant-work check: an unknown user still costs one argon2 verification."""
-    hasher, dummy = _current_hasher()
-    stored = user.password_hash if user is not None and user.password_hash else dummy
+    hasher = _current_hasher()
+    known = user is not None and user.password_hash
+    stored = user.password_hash if known else _dummy_hash(hasher)
     try:
         ok = hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):

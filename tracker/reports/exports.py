@@ -1,10 +1,13 @@
 """Exports of a filtered case list as CSV, XLSX or JSON, for a stated audience.
 
-Memory stays flat whatever the size: one query streams the cases as plain columns (never ORM
-entities); per batch of BATCH cases one query each fetches their tags, parties and
-proceedings, and every writer streams (CSV/JSON generators; XLSX as XML straight into the zip,
-tracker/reports/xlsx.py). Every query goes through case_filter(user, audience): an export
-carries only what its audience may see, whatever the exporting person could see.
+Memory stays flat whatever the size, and every writer streams. One statement streams the
+cases as plain columns (never ORM entities, no Python object per tag): each case's tag ids
+and its parties come aggregated into one cell each. A second streams the proceedings (those
+within the filters' forum and filing period, as the report counts them), with one query per
+batch for their treatments. CSV and JSON are generators; XLSX is XML written straight into a
+zip that goes out as it is written (tracker/reports/xlsx.py). Every statement goes through
+case_filter(user, audience): an export carries only what its audience may see, whatever the
+exporting person could see.
 """
 
 from __future__ import annotations
@@ -12,22 +15,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import shutil
-import tempfile
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain, groupby
+from operator import itemgetter
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, literal, select, type_coerce, union_all
+from sqlalchemy import String, cast, func, literal, null, select, type_coerce
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import aliased
 
 from tracker.access import case_filter
 from tracker.auth.models import Organisation
-from tracker.cases.filters import CaseFilters, apply_filters
+from tracker.cases.filters import CaseFilters, apply_filters, proceeding_window
 from tracker.cases.models import (
     Case,
     Party,
@@ -55,53 +59,16 @@ FORMATS = ("csv", "xlsx", "json")
 KINDS = ("cases", "proceedings")
 # Excel reads a CSV file as UTF-8 only when it starts with a byte-order mark.
 BOM = "\ufeff"
+# The order of the values in every row that case_batches() and proceeding_batches() give:
+# all the columns; each writer picks those of its audience.
+CASE_LAYOUT = [c.name for c in CASE_COLUMNS]
+PROCEEDING_LAYOUT = [c.name for c in PROCEEDING_COLUMNS]
+_NO_PAIR = ("", "")
 
 
 def _raw(column):
     """The stored text of an enum or date column: no per-value conversion to Python objects."""
     return type_coerce(column, String).label(column.key)
-
-
-CASE_FIELDS = (
-    Case.id,
-    Case.reference,
-    Case.lead_organisation_id,
-    Case.title,
-    _raw(Case.case_type),
-    _raw(Case.confidentiality),
-    _raw(Case.status),
-    _raw(Case.outcome),
-    Case.jurisdiction_id,
-    _raw(Case.opened_on),
-    Case.summary,
-    Case.strategic_aim,
-    Case.arguments,
-    Case.version,
-)
-
-PROCEEDING_FIELDS = (
-    Proceeding.id,
-    Proceeding.case_id,
-    Proceeding.position,
-    Proceeding.forum_id,
-    Proceeding.reference,
-    _raw(Proceeding.filed_on),
-    _raw(Proceeding.decided_on),
-    _raw(Proceeding.status),
-    _raw(Proceeding.outcome),
-    Proceeding.ecli,
-    Proceeding.notes,
-)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if hasattr(value, "value"):  # enums
-        return str(value.value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
 
 
 def _s(value: Any) -> str:
@@ -115,6 +82,68 @@ _RISKY = frozenset("=+-@\t\r'")
 
 def _safe(values: Iterable[str]) -> list[str]:
     return [neutralise(v) if v and v[0] in _RISKY else v for v in values]
+
+
+def _picker(layout: list[str], columns: list[str]):
+    """row -> the values of these columns, in their order (a tuple)."""
+    return itemgetter(*[layout.index(c) for c in columns])
+
+
+def _tag_ids(column, case_id) -> Any:
+    """A case's tags as one text cell of ids ("3,17"), from the link table alone.
+
+    case_batches() turns them into codes and labels from the lookups, sorted by code: joining
+    the small taxonomy tables and sorting in SQL, per case, cost the databases more (on
+    PostgreSQL a hash join per case and tag kind) than the Python does.
+    """
+    return (
+        select(func.aggregate_strings(cast(column, String), ","))
+        .where(case_id == Case.id)
+        .scalar_subquery()
+    )
+
+
+def _tag_cells(ids: str | None, table: dict[int, tuple[str, str]]) -> tuple[str, str]:
+    """("17,3", {id: (code, label)}) -> ("codeA;codeB", "Label A; Label B"), by code."""
+    if not ids:
+        return _NO_PAIR
+    if "," not in ids:
+        return table[int(ids)]
+    pairs = sorted([table[int(i)] for i in ids.split(",")])
+    return (
+        MULTI_SEPARATOR.join([code for code, _label in pairs]),
+        LABEL_SEPARATOR.join([label for _code, label in pairs]),
+    )
+
+
+def _parties_cell() -> Any:
+    """ "role: pseudonym" of each party, in the order they were entered (identities never)."""
+    value = type_coerce(Party.role, String) + ": " + Party.pseudonym
+    if db.session.get_bind().dialect.name == "postgresql":
+        joined = func.string_agg(value, aggregate_order_by(literal(MULTI_SEPARATOR), Party.id))
+        return select(joined).where(Party.case_id == Case.id).scalar_subquery()
+    # SQLite 3.40 has no ORDER BY inside an aggregate; it aggregates a sorted subquery in its
+    # order (it never flattens a sorted subquery into an aggregate query).
+    rows = (
+        select(value.label("v"))
+        .where(Party.case_id == Case.id)
+        .order_by(Party.id)
+        .correlate(Case)
+        .subquery()
+    )
+    return select(func.group_concat(rows.c.v, MULTI_SEPARATOR)).scalar_subquery()
+
+
+def _stream(stmt) -> Iterator[list]:
+    """The rows of a statement, BATCH at a time (a server-side cursor on PostgreSQL).
+
+    Core execution: the ORM's result layer would cost a third more for plain columns.
+    """
+    result = db.session.connection().execute(stmt.execution_options(yield_per=BATCH))
+    try:
+        yield from result.partitions(BATCH)
+    finally:
+        result.close()
 
 
 @dataclass
@@ -199,156 +228,184 @@ class Export:
         )
 
     # --- reading, in batches ------------------------------------------------------------
-    def case_batches(self) -> Iterator[list[dict[str, Any]]]:
-        """Lists of case rows (dicts of text), BATCH at a time, in id order.
+    def _secret(self, column, columns: list[str]):
+        """A column this audience may not receive is never read (NULL in its place)."""
+        return column if column.key in columns else null()
 
-        One query streams the visible, filtered cases (a server-side cursor on PostgreSQL);
-        each batch then fetches its tags, partners and parties with one query per table.
-        """
-        lookups = self._lookups
-        base = current_app.config["TRACKER_BASE_URL"]
-        stmt = apply_filters(
-            select(*CASE_FIELDS).where(case_filter(self.user, self.audience)), self.filters
+    def case_statement(self):
+        return apply_filters(
+            select(
+                Case.id,
+                Case.reference,
+                Case.lead_organisation_id,
+                Case.title,
+                _raw(Case.case_type),
+                _raw(Case.confidentiality),
+                _raw(Case.status),
+                _raw(Case.outcome),
+                Case.jurisdiction_id,
+                _raw(Case.opened_on),
+                _tag_ids(case_rights.c.right_id, case_rights.c.case_id),
+                _tag_ids(case_provisions.c.provision_id, case_provisions.c.case_id),
+                _tag_ids(case_partners.c.organisation_id, case_partners.c.case_id),
+                Case.summary,
+                self._secret(Case.strategic_aim, self.case_columns),
+                self._secret(Case.arguments, self.case_columns),
+                _parties_cell(),
+                Case.version,
+            ).where(case_filter(self.user, self.audience)),
+            self.filters,
         ).order_by(Case.id)
-        result = db.session.execute(stmt.execution_options(yield_per=BATCH))
-        try:
-            for rows in result.partitions(BATCH):
-                yield self._case_dicts(rows, lookups, base)
-        finally:
-            result.close()
 
-    def _case_dicts(self, rows, lookups: Lookups, base: str) -> list[dict[str, Any]]:
-        ids = [r[0] for r in rows]
-        tags = _tags(ids)
-        parties: dict[int, list[str]] = defaultdict(list)
-        for case_id, role, pseudonym in _all(
-            select(Party.case_id, type_coerce(Party.role, String), Party.pseudonym)
-            .where(_ids_clause(Party.case_id, ids))
-            .order_by(Party.case_id, Party.id)
-        ):
-            parties[case_id].append(f"{role}: {pseudonym}")
-        rights, provisions, partners = lookups.rights, lookups.provisions, lookups.organisations
-        jurisdictions = lookups.jurisdictions
+    def case_batches(self) -> Iterator[list[tuple[str, ...]]]:
+        """The visible, filtered cases, BATCH at a time in id order: tuples of text in
+        CASE_LAYOUT order (a Python object per case, none per tag)."""
+        lookups = self._lookups
+        url = current_app.config["TRACKER_BASE_URL"] + "/cases/"
+        organisations, jurisdictions = lookups.organisations, lookups.jurisdictions
+        partners = {i: (name, name) for i, name in organisations.items()}
         labels = lookups.labels
         case_type_l, conf_l = labels["case_type"], labels["confidentiality"]
         status_l, outcome_l = labels["status"], labels["outcome"]
-        empty: tuple = ()
-        out = []
-        for (
-            case_id,
-            reference,
-            lead_id,
-            title,
-            case_type,
-            confidentiality,
-            status,
-            outcome,
-            jurisdiction_id,
-            opened_on,
-            summary,
-            strategic_aim,
-            arguments,
-            version,
-        ) in rows:
-            case_tags = tags.get(case_id)
-            if case_tags:
-                r_codes = sorted(rights[i] for i in case_tags[0])
-                p_codes = sorted(provisions[i] for i in case_tags[1])
-                partner_names = ";".join(sorted(partners[i] for i in case_tags[2]))
-            else:
-                r_codes = p_codes = empty
-                partner_names = ""
-            jur = jurisdictions.get(jurisdiction_id, ("", ""))
-            out.append(
-                {
-                    "_id": case_id,
-                    "id": str(case_id),
-                    "url": f"{base}/cases/{case_id}",
-                    "reference": reference or "",
-                    "lead_organisation": partners.get(lead_id, ""),
-                    "title": title,
-                    "case_type": case_type,
-                    "case_type_label": case_type_l.get(case_type, case_type),
-                    "confidentiality": confidentiality,
-                    "confidentiality_label": conf_l.get(confidentiality, confidentiality),
-                    "status": status,
-                    "status_label": status_l.get(status, status),
-                    "outcome": outcome,
-                    "outcome_label": outcome_l.get(outcome, outcome),
-                    "jurisdiction": jur[0],
-                    "jurisdiction_label": jur[1],
-                    "opened_on": _s(opened_on),
-                    "rights": MULTI_SEPARATOR.join([c for c, _ in r_codes]),
-                    "rights_labels": LABEL_SEPARATOR.join([n for _, n in r_codes]),
-                    "provisions": MULTI_SEPARATOR.join([c for c, _ in p_codes]),
-                    "provisions_labels": LABEL_SEPARATOR.join([n for _, n in p_codes]),
-                    "partners": partner_names,
-                    "summary": summary or "",
-                    "strategic_aim": strategic_aim or "",
-                    "arguments": arguments or "",
-                    "parties": MULTI_SEPARATOR.join(parties.get(case_id, empty)),
-                    "version": str(version),
-                }
-            )
-        return out
-
-    def proceedings_for(self, cases: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
-        """Proceeding rows of a batch of (already visible) cases, by case id."""
-        lookups = self._lookups
-        by_case = {c["_id"]: c for c in cases}
-        ids = list(by_case)
-        rows = _all(
-            select(*PROCEEDING_FIELDS)
-            .where(_ids_clause(Proceeding.case_id, ids))
-            .order_by(Proceeding.case_id, Proceeding.position, Proceeding.id)
-        )
-        rows = [r for r in rows if r.case_id in by_case]
-        treatments: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-        how_l = lookups.labels["treatment"]
-        if rows:
-            for proc_id, prov_id, right_id, treatment in _all(
-                select(
-                    ProceedingTreatment.proceeding_id,
-                    ProceedingTreatment.provision_id,
-                    ProceedingTreatment.right_id,
-                    type_coerce(ProceedingTreatment.treatment, String),
-                ).where(_ids_clause(ProceedingTreatment.proceeding_id, [r.id for r in rows]))
-            ):
-                code, name = (
-                    lookups.provisions[prov_id] if prov_id is not None else lookups.rights[right_id]
+        for rows in _stream(self.case_statement()):
+            batch = []
+            for (
+                case_id,
+                reference,
+                lead_id,
+                title,
+                case_type,
+                confidentiality,
+                status,
+                outcome,
+                jurisdiction_id,
+                opened_on,
+                right_ids,
+                provision_ids,
+                partner_ids,
+                summary,
+                strategic_aim,
+                arguments,
+                parties,
+                version,
+            ) in rows:
+                jurisdiction = jurisdictions.get(jurisdiction_id, _NO_PAIR)
+                rights = _tag_cells(right_ids, lookups.rights)
+                provisions = _tag_cells(provision_ids, lookups.provisions)
+                batch.append(
+                    (
+                        str(case_id),
+                        f"{url}{case_id}",
+                        reference or "",
+                        organisations.get(lead_id, ""),
+                        title,
+                        case_type,
+                        case_type_l.get(case_type, case_type),
+                        confidentiality,
+                        conf_l.get(confidentiality, confidentiality),
+                        status,
+                        status_l.get(status, status),
+                        outcome,
+                        outcome_l.get(outcome, outcome),
+                        jurisdiction[0],
+                        jurisdiction[1],
+                        _s(opened_on),
+                        rights[0],
+                        rights[1],
+                        provisions[0],
+                        provisions[1],
+                        _tag_cells(partner_ids, partners)[0],
+                        summary or "",
+                        strategic_aim or "",
+                        arguments or "",
+                        parties or "",
+                        str(version),
+                    )
                 )
-                treatments[proc_id].append((code, name, treatment))
-        status_l, outcome_l = lookups.labels["status"], lookups.labels["outcome"]
-        out: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for r in rows:
-            case = by_case[r.case_id]
-            forum = lookups.forums.get(r.forum_id, ("", ""))
-            treated = sorted(treatments.get(r.id, ()))
-            out[r.case_id].append(
-                {
-                    "case_id": case["id"],
-                    "case_url": case["url"],
-                    "case_reference": case["reference"],
-                    "lead_organisation": case["lead_organisation"],
-                    "position": str(r.position),
-                    "forum": forum[0],
-                    "forum_label": forum[1],
-                    "reference": r.reference or "",
-                    "filed_on": _s(r.filed_on),
-                    "decided_on": _s(r.decided_on),
-                    "status": r.status,
-                    "status_label": status_l.get(r.status, r.status),
-                    "outcome": _s(r.outcome),
-                    "outcome_label": outcome_l.get(r.outcome, _s(r.outcome)),
-                    "ecli": r.ecli or "",
-                    "treatments": MULTI_SEPARATOR.join([f"{c}={how}" for c, _n, how in treated]),
-                    "treatments_labels": LABEL_SEPARATOR.join(
-                        [f"{n}: {how_l.get(how, how)}" for _c, n, how in treated]
-                    ),
-                    "notes": r.notes or "",
-                }
+            yield batch
+
+    def proceeding_statement(self):
+        """The proceedings of the exported cases within the filters' forum and filing period
+        (proceeding_window, as the report and the case list count them), in case order.
+
+        Over an alias: the filters' own EXISTS (SELECT ... FROM proceedings) must correlate
+        with the case only, not with the proceeding listed.
+        """
+        p = aliased(Proceeding)
+        return apply_filters(
+            select(
+                p.id,
+                p.case_id,
+                Case.reference,
+                Case.lead_organisation_id,
+                p.position,
+                p.forum_id,
+                p.reference,
+                _raw(p.filed_on),
+                _raw(p.decided_on),
+                _raw(p.status),
+                _raw(p.outcome),
+                p.ecli,
+                self._secret(p.notes, self.proceeding_columns),
             )
-        return out
+            .join(Case, Case.id == p.case_id)
+            .where(
+                case_filter(self.user, self.audience),
+                *proceeding_window(self.filters, p.forum_id, p.filed_on),
+            ),
+            self.filters,
+        ).order_by(Case.id, p.position, p.id)
+
+    def proceeding_batches(self) -> Iterator[list[tuple[str, ...]]]:
+        """The proceedings, BATCH at a time in case order: tuples of text in
+        PROCEEDING_LAYOUT order."""
+        lookups = self._lookups
+        url = current_app.config["TRACKER_BASE_URL"] + "/cases/"
+        organisations, forums = lookups.organisations, lookups.forums
+        status_l, outcome_l = lookups.labels["status"], lookups.labels["outcome"]
+        for rows in _stream(self.proceeding_statement()):
+            treatments = _treatments([r[0] for r in rows], lookups)
+            batch = []
+            for (
+                proceeding_id,
+                case_id,
+                case_reference,
+                lead_id,
+                position,
+                forum_id,
+                reference,
+                filed_on,
+                decided_on,
+                status,
+                outcome,
+                ecli,
+                notes,
+            ) in rows:
+                forum = forums.get(forum_id, _NO_PAIR)
+                treated = treatments.get(proceeding_id, _NO_PAIR)
+                batch.append(
+                    (
+                        str(case_id),
+                        f"{url}{case_id}",
+                        case_reference or "",
+                        organisations.get(lead_id, ""),
+                        str(position),
+                        forum[0],
+                        forum[1],
+                        reference or "",
+                        _s(filed_on),
+                        _s(decided_on),
+                        status,
+                        status_l.get(status, status),
+                        outcome,
+                        outcome_l.get(outcome, outcome),
+                        ecli or "",
+                        treated[0],
+                        treated[1],
+                        notes or "",
+                    )
+                )
+            yield batch
 
     @property
     def _lookups(self) -> Lookups:
@@ -365,17 +422,19 @@ class Export:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         buffer.write(BOM + self.header_line() + "\r\n")
-        columns = self.proceeding_columns if self.kind == "proceedings" else self.case_columns
+        if self.kind == "proceedings":
+            columns, layout, batches = (
+                self.proceeding_columns,
+                PROCEEDING_LAYOUT,
+                self.proceeding_batches(),
+            )
+        else:
+            columns, layout, batches = self.case_columns, CASE_LAYOUT, self.case_batches()
         writer.writerow(columns)
         yield _drain(buffer)
-        for cases in self.case_batches():
-            if self.kind == "proceedings":
-                rows: Iterable[dict] = (
-                    p for ps in self.proceedings_for(cases).values() for p in ps
-                )
-            else:
-                rows = cases
-            writer.writerows(_safe([row[c] for c in columns]) for row in rows)
+        pick = _picker(layout, columns)
+        for rows in batches:
+            writer.writerows([_safe(pick(row)) for row in rows])
             yield _drain(buffer)
 
     def json_chunks(self) -> Iterator[str]:
@@ -388,42 +447,63 @@ class Export:
         }
         yield json.dumps(head, ensure_ascii=False)[:-1] + ', "cases": ['
         first = True
-        case_cols = [c for c in self.case_columns if c != "version"]
+        case_cols = self.case_columns
+        pick_case = _picker(CASE_LAYOUT, case_cols)
         proc_cols = [c for c in self.proceeding_columns if not c.startswith(("case_", "lead_"))]
+        pick_proc = _picker(PROCEEDING_LAYOUT, proc_cols)
+        # Both streams are in case order: each case takes the next group of proceedings.
+        groups = groupby(chain.from_iterable(self.proceeding_batches()), key=lambda p: int(p[0]))
+        group = next(groups, None)
         for cases in self.case_batches():
-            procs = self.proceedings_for(cases)
             parts = []
             for case in cases:
-                record: dict[str, Any] = {c: case[c] for c in case_cols}
-                record["id"] = case["_id"]
-                record["version"] = int(case["version"])
+                case_id = int(case[0])
+                while group is not None and group[0] < case_id:
+                    group = next(groups, None)
+                procs = []
+                if group is not None and group[0] == case_id:
+                    procs = list(group[1])
+                    group = next(groups, None)
+                record: dict[str, Any] = dict(zip(case_cols, pick_case(case), strict=True))
+                record["id"] = case_id
+                record["version"] = int(record["version"])
                 for name in ("rights", "provisions", "partners", "parties"):
                     if name in record:
                         record[name] = [v for v in record[name].split(MULTI_SEPARATOR) if v]
                 for name in ("rights_labels", "provisions_labels"):
                     record[name] = [v for v in record[name].split(LABEL_SEPARATOR) if v]
-                record["proceedings"] = [
-                    {
-                        **{c: p[c] for c in proc_cols},
-                        "position": int(p["position"]),
-                        "treatments": [t for t in p["treatments"].split(MULTI_SEPARATOR) if t],
-                        "treatments_labels": [
-                            t for t in p["treatments_labels"].split(LABEL_SEPARATOR) if t
-                        ],
-                    }
-                    for p in procs.get(case["_id"], [])
-                ]
+                record["proceedings"] = [_proceeding_record(proc_cols, pick_proc(p)) for p in procs]
                 parts.append(("" if first else ",") + json.dumps(record, ensure_ascii=False))
                 first = False
             yield "".join(parts)
         yield "]}\n"
 
-    def write_xlsx(self, path: str) -> None:
-        """An XLSX workbook: About, Cases and Proceedings sheets; every cell is text.
+    def xlsx_chunks(self) -> Iterator[bytes]:
+        """An XLSX workbook (About, Cases and Proceedings sheets; every cell is text), sent
+        as it is written: nothing waits on disk or in memory.
 
-        Written as XML straight into the zip (tracker/reports/xlsx.py), so memory stays flat
-        however many rows: the Proceedings sheet goes to a temporary file while the Cases
-        sheet is written, then is copied in.
+        zipfile writes to a stream it cannot seek in: each entry's sizes follow its data.
+        Without Zip64, as Excel wants (it refuses Zip64 entries whose sizes come after the
+        data), so one sheet's XML must stay under 2 GiB: about 800,000 cases here, near
+        Excel's own limit of 1,048,576 rows a sheet. Larger exports: CSV, or the command line.
+        """
+        sink = _Sink()
+        for _batch in self._write_workbook(sink, zip64=False):
+            yield sink.drain()
+        yield sink.drain()
+
+    def write_xlsx(self, path: str) -> None:
+        """The same workbook into a file (which zipfile can seek in: Zip64, no size limit)."""
+        with open(path, "wb") as fh:
+            for _batch in self._write_workbook(fh, zip64=True):
+                pass
+
+    def _write_workbook(self, out, *, zip64: bool) -> Iterator[None]:
+        """Writes the workbook into out, pausing after each batch of rows.
+
+        Each sheet is XML written a row at a time (tracker/reports/xlsx.py): the Cases sheet
+        from their statement, then the Proceedings sheet from theirs. Memory stays flat
+        however many rows.
         """
         case_cols, proc_cols = self.case_columns, self.proceeding_columns
         about = [
@@ -433,10 +513,7 @@ class Export:
             ("filters", self.filters_text()),
             ("note", "Only records this audience may see; see docs/csv-columns.md."),
         ]
-        with (
-            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf,
-            tempfile.TemporaryFile() as procs_tmp,
-        ):
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
             for name, data in xlsx.static_parts(["About", "Cases", "Proceedings"]).items():
                 zf.writestr(name, data)
             with zf.open("xl/worksheets/sheet1.xml", "w") as fh:
@@ -444,34 +521,51 @@ class Export:
                 for line in about:
                     sheet.row([neutralise(v) for v in line])
                 sheet.close()
-            procs = xlsx.SheetWriter(procs_tmp)
-            procs.row(proc_cols)
-            with zf.open("xl/worksheets/sheet2.xml", "w", force_zip64=True) as fh:
-                cases_sheet = xlsx.SheetWriter(fh)
-                cases_sheet.row(case_cols)
-                for cases in self.case_batches():
-                    for case in cases:
-                        cases_sheet.row(_safe([case[c] for c in case_cols]))
-                    for plist in self.proceedings_for(cases).values():
-                        for p in plist:
-                            procs.row(_safe([p[c] for c in proc_cols]))
-                    cases_sheet.flush()
-                    procs.flush()
-                cases_sheet.close()
-            procs.close()
-            procs_tmp.seek(0)
-            with zf.open("xl/worksheets/sheet3.xml", "w", force_zip64=True) as fh:
-                shutil.copyfileobj(procs_tmp, fh, 1024 * 1024)
+            yield
+            for number, columns, layout, batches in (
+                (2, case_cols, CASE_LAYOUT, self.case_batches()),
+                (3, proc_cols, PROCEEDING_LAYOUT, self.proceeding_batches()),
+            ):
+                pick = _picker(layout, columns)
+                with zf.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=zip64) as fh:
+                    sheet = xlsx.SheetWriter(fh)
+                    sheet.row(columns)
+                    for rows in batches:
+                        for row in rows:
+                            sheet.row(_safe(pick(row)))
+                        sheet.flush()
+                        yield
+                    sheet.close()
 
-    def xlsx_tempfile(self) -> str:
-        fd, path = tempfile.mkstemp(prefix="tracker-export-", suffix=".xlsx")
-        os.close(fd)
-        try:
-            self.write_xlsx(path)
-        except BaseException:
-            os.unlink(path)
-            raise
-        return path
+
+def _proceeding_record(columns: list[str], values: tuple[str, ...]) -> dict[str, Any]:
+    """A proceeding in the JSON export: numbers as numbers, lists as lists."""
+    record: dict[str, Any] = dict(zip(columns, values, strict=True))
+    record["position"] = int(record["position"])
+    record["treatments"] = [t for t in record["treatments"].split(MULTI_SEPARATOR) if t]
+    record["treatments_labels"] = [
+        t for t in record["treatments_labels"].split(LABEL_SEPARATOR) if t
+    ]
+    return record
+
+
+class _Sink:
+    """A file that zipfile writes to and cannot seek in: the bytes wait until drained."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def drain(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts = []
+        return data
 
 
 def _all(stmt) -> list:
@@ -480,41 +574,40 @@ def _all(stmt) -> list:
 
 
 def _ids_clause(column, ids: list[int]):
-    """column IN ids; a range when the ids are dense (no thousand bound parameters)."""
+    """column IN ids (sorted); a range when the ids are dense (no thousand bound parameters)."""
     if ids and ids[-1] - ids[0] < 2 * len(ids):
         return column.between(ids[0], ids[-1])
     return column.in_(ids)
 
 
-def _tags(ids: list[int]) -> dict[int, tuple[list[int], list[int], list[int]]]:
-    """case id -> (right ids, provision ids, partner organisation ids), in one query."""
-    stmt = union_all(
-        select(case_rights.c.case_id, literal(0), case_rights.c.right_id).where(
-            _ids_clause(case_rights.c.case_id, ids)
-        ),
-        select(case_provisions.c.case_id, literal(1), case_provisions.c.provision_id).where(
-            _ids_clause(case_provisions.c.case_id, ids)
-        ),
-        select(case_partners.c.case_id, literal(2), case_partners.c.organisation_id).where(
-            _ids_clause(case_partners.c.case_id, ids)
-        ),
-    )
-    out: dict[int, tuple[list[int], list[int], list[int]]] = {}
-    for case_id, kind, value in _all(stmt):
-        entry = out.get(case_id)
-        if entry is None:
-            entry = out[case_id] = ([], [], [])
-        entry[kind].append(value)
+def _treatments(proceeding_ids: list[int], lookups: Lookups) -> dict[int, tuple[str, str]]:
+    """proceeding id -> (treatments, treatments_labels) cells, sorted by code."""
+    if not proceeding_ids:
+        return {}
+    treated: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    for proceeding_id, provision_id, right_id, how in _all(
+        select(
+            ProceedingTreatment.proceeding_id,
+            ProceedingTreatment.provision_id,
+            ProceedingTreatment.right_id,
+            type_coerce(ProceedingTreatment.treatment, String),
+        ).where(_ids_clause(ProceedingTreatment.proceeding_id, sorted(proceeding_ids)))
+    ):
+        code, name = (
+            lookups.provisions[provision_id]
+            if provision_id is not None
+            else lookups.rights[right_id]
+        )
+        treated[proceeding_id].append((code, name, how))
+    how_l = lookups.labels["treatment"]
+    out = {}
+    for proceeding_id, items in treated.items():
+        items.sort()
+        out[proceeding_id] = (
+            MULTI_SEPARATOR.join([f"{c}={how}" for c, _n, how in items]),
+            LABEL_SEPARATOR.join([f"{n}: {how_l.get(how, how)}" for _c, n, how in items]),
+        )
     return out
-
-
-def stream_file_and_delete(path: str, chunk: int = 64 * 1024) -> Iterator[bytes]:
-    try:
-        with open(path, "rb") as fh:
-            while data := fh.read(chunk):
-                yield data
-    finally:
-        os.unlink(path)
 
 
 def _drain(buffer: io.StringIO) -> str:

@@ -32,7 +32,7 @@ from tracker.cases.forms import OUTCOME_LABELS, STATUS_LABELS
 from tracker.extensions import db
 from tracker.reports import bp
 from tracker.reports.columns import AUDIENCES
-from tracker.reports.exports import FORMATS, KINDS, Export, stream_file_and_delete
+from tracker.reports.exports import FORMATS, KINDS, Export
 from tracker.reports.importer import ImportNotAllowed, import_cases
 from tracker.reports.services import Period, PeriodOutsideFilters, build_report
 from tracker.types import Confidentiality
@@ -249,10 +249,10 @@ def export():
     )
     headers = {"Content-Disposition": f'attachment; filename="{job.filename(fmt)}"'}
     if fmt == "xlsx":
-        path = job.xlsx_tempfile()
-        return Response(stream_file_and_delete(path), mimetype=MIME[fmt], headers=headers)
-    chunks = job.csv_chunks() if fmt == "csv" else job.json_chunks()
-    body = stream_with_context(chunk.encode("utf-8") for chunk in chunks)
+        body = stream_with_context(job.xlsx_chunks())
+    else:
+        chunks = job.csv_chunks() if fmt == "csv" else job.json_chunks()
+        body = stream_with_context(chunk.encode("utf-8") for chunk in chunks)
     return Response(body, mimetype=MIME[fmt], headers=headers)
 
 
