@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.reports.helpers import C, make_world
+from tracker.reports import exports
 from tracker.reports.columns import neutralise, unneutralise
 from tracker.types import Role
 
@@ -511,3 +512,26 @@ def test_exports_of_generated_data_match_the_records_cell_for_cell(app, db, audi
         columns = job.case_columns if kind == "cases" else job.proceeding_columns
         want = [{c: neutralise(row[c]) for c in columns} for row in expected]
         assert got == want
+
+
+def test_xlsx_download_too_large_for_a_sheet_is_refused_before_it_starts(
+    client, login, world, monkeypatch
+):
+    login(world.user)
+    count = len(EXPECTED["organisation"])  # cases, each with one proceeding
+    monkeypatch.setattr(exports, "XLSX_MAX_CASES", count - 1)
+    response = client.get("/reports/export?format=xlsx&audience=organisation")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f"a sheet of {count} rows" in page and f"at most {count - 1} a sheet" in page
+    assert "download CSV" in page
+    # within the bound (fewer cases for this audience), and in CSV, nothing is refused
+    public = client.get("/reports/export?format=xlsx&audience=public")
+    assert public.status_code == 200 and public.data.startswith(b"PK")
+    assert client.get("/reports/export?format=csv&audience=organisation").status_code == 200
+
+    monkeypatch.setattr(exports, "XLSX_MAX_CASES", 1_000)
+    monkeypatch.setattr(exports, "XLSX_MAX_PROCEEDINGS", count - 1)
+    refused = client.get("/reports/export?format=xlsx&audience=organisation&kind=proceedings")
+    assert refused.status_code == 400
+    assert f"a sheet of {count} rows" in refused.get_data(as_text=True)

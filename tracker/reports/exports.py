@@ -56,6 +56,11 @@ from tracker.types import Confidentiality
 
 BATCH = 1000
 FORMATS = ("csv", "xlsx", "json")
+# The rows one sheet of a downloaded workbook may hold: Excel opens at most 1,048,576 rows a
+# sheet (the header is one), and a streamed workbook has no Zip64, so one sheet's XML must
+# stay under 2 GiB (about 800,000 cases; see xlsx_chunks).
+XLSX_MAX_CASES = 750_000
+XLSX_MAX_PROCEEDINGS = 1_048_575
 KINDS = ("cases", "proceedings")
 # Excel reads a CSV file as UTF-8 only when it starts with a byte-order mark.
 BOM = "\ufeff"
@@ -491,6 +496,26 @@ class Export:
         for _batch in self._write_workbook(sink, zip64=False):
             yield sink.drain()
         yield sink.drain()
+
+    def xlsx_rows(self) -> tuple[int, int]:
+        """How many rows the workbook's Cases and Proceedings sheets would hold."""
+
+        def count(stmt) -> int:
+            counted = stmt.order_by(None).with_only_columns(
+                func.count(), maintain_column_froms=True
+            )
+            return db.session.scalar(counted) or 0
+
+        return count(self.case_statement()), count(self.proceeding_statement())
+
+    def xlsx_too_large(self) -> tuple[int, int] | None:
+        """(rows, bound) of the first sheet a downloaded workbook could not hold, or None."""
+        cases, proceedings = self.xlsx_rows()
+        if cases > XLSX_MAX_CASES:
+            return cases, XLSX_MAX_CASES
+        if proceedings > XLSX_MAX_PROCEEDINGS:
+            return proceedings, XLSX_MAX_PROCEEDINGS
+        return None
 
     def write_xlsx(self, path: str) -> None:
         """The same workbook into a file (which zipfile can seek in: Zip64, no size limit)."""

@@ -18,6 +18,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -247,6 +248,18 @@ def export():
         filters=period.apply(filters),
         kind=kind,
     )
+    too_large = job.xlsx_too_large() if fmt == "xlsx" else None
+    if too_large:
+        # Refused before the first byte: a download that broke off near its end would cost
+        # minutes and leave a file Excel cannot open.
+        errors["format"] = _(
+            "These choices give a sheet of %(rows)s rows; a downloaded workbook holds at most "
+            "%(bound)s a sheet. Narrow the choices, download CSV, or ask an administrator for "
+            "“tracker export cases --format xlsx”, which has no such bound.",
+            rows=format_decimal(too_large[0]),
+            bound=format_decimal(too_large[1]),
+        )
+        return _render_index(None, errors, audience)
     headers = {"Content-Disposition": f'attachment; filename="{job.filename(fmt)}"'}
     if fmt == "xlsx":
         body = stream_with_context(job.xlsx_chunks())
