@@ -370,8 +370,10 @@ def test_xlsx_download_streams_as_it_is_written_with_flat_memory(
             assert response.status_code == 200 and response.is_streamed
             with open(path, "wb") as fh:
                 for chunk in response.iter_encoded():
-                    if before_first is None:
-                        before_first = [s for s in statements if "FROM cases" in s]
+                    if before_first is None:  # only the sheets' row counts (their bound)
+                        before_first = [
+                            s for s in statements if "FROM cases" in s and "count(*)" not in s
+                        ]
                     fh.write(chunk)
             _current, peak = tracemalloc.get_traced_memory()
         finally:
