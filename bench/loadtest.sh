@@ -25,7 +25,7 @@ export TRACKER_INSTANCE_PATH=$(mktemp -d)
 export TRACKER_ENV=development
 $BIN/tracker db upgrade >/dev/null 2>&1
 $BIN/tracker reference load >/dev/null
-$BIN/tracker demo --cases "$CASES" --seed 7 --skip-derived >/dev/null
+$BIN/tracker demo --cases "$CASES" --seed 7 >/dev/null
 
 export LOADTEST_PASSWORD="load test passphrase $(date +%s)"
 eval "$($BIN/python bench/loadtest_users.py "$USERS")"   # sets LOADTEST_EMAILS, LOADTEST_ORG_ID
